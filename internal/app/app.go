@@ -1,0 +1,130 @@
+// Package app wires Préau's services together over one database: the command line,
+// the server and the tests all build the application the same way.
+package app
+
+import (
+	"context"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/preau-ent/preau/internal/account"
+	"github.com/preau-ent/preau/internal/commrules"
+	"github.com/preau-ent/preau/internal/directory"
+	"github.com/preau-ent/preau/internal/platform/audit"
+	"github.com/preau-ent/preau/internal/platform/config"
+	"github.com/preau-ent/preau/internal/platform/db"
+	"github.com/preau-ent/preau/internal/platform/i18n"
+	"github.com/preau-ent/preau/internal/platform/mail"
+	"github.com/preau-ent/preau/internal/portal"
+	"github.com/preau-ent/preau/internal/rights"
+	"github.com/preau-ent/preau/internal/web"
+	assets "github.com/preau-ent/preau/web"
+)
+
+// Migrations lists every service's migrations in dependency order.
+var Migrations = []db.Migrations{
+	directory.Migrations, account.Migrations, rights.Migrations, commrules.Migrations, portal.Migrations, audit.Migrations,
+}
+
+// Catalog is the deployment's application catalog, in dashboard order.
+var Catalog = []rights.App{
+	{ID: "annuaire", Path: "/annuaire", Icon: "annuaire", Profiles: directory.Profiles},
+	{ID: "moncompte", Path: "/mon-compte", Icon: "moncompte", Profiles: directory.Profiles},
+	{ID: "administration", Path: "/admin", Icon: "administration", AdminOnly: true},
+}
+
+// App is the wired application.
+type App struct {
+	DB       *db.DB
+	Services web.Services
+	Server   *web.Server
+	Registry *prometheus.Registry
+}
+
+// Options tune what Build makes.
+type Options struct {
+	Name          string
+	BaseHost      string
+	Mail          mail.Sender // nil: a spool in SpoolDir
+	SpoolDir      string
+	Account       account.Config
+	SecureCookies bool
+	TrustProxy    bool
+	MaxInflight   int
+}
+
+// Build wires the services over an open, migrated database.
+func Build(d *db.DB, o Options) (*App, error) {
+	if o.Name == "" {
+		o.Name = "Préau"
+	}
+	if o.BaseHost == "" {
+		o.BaseHost = "localhost"
+	}
+	catalogFS, err := fs.Sub(assets.I18n, "i18n")
+	if err != nil {
+		return nil, err
+	}
+	catalog, err := i18n.Load(catalogFS)
+	if err != nil {
+		return nil, fmt.Errorf("catalogue de messages : %w", err)
+	}
+	var spool *mail.Spool
+	sender := o.Mail
+	if sender == nil {
+		if o.SpoolDir == "" {
+			return nil, fmt.Errorf("ni SMTP ni dossier de courriels configuré")
+		}
+		spool = mail.NewSpool(o.SpoolDir, "ne-pas-repondre@"+o.BaseHost)
+		sender = spool
+	}
+	al := audit.New(d)
+	rs := rights.New(d, al, Catalog)
+	comm := commrules.New(d, al, rs)
+	dir := directory.New(d, al, rs, comm)
+	acc := account.New(d, al, dir, rs, sender, o.Account)
+	portals := portal.New(d, al, rs, dir, o.BaseHost, o.Name)
+	svc := web.Services{DB: d, Audit: al, Rights: rs, Comm: comm, Directory: dir, Accounts: acc, Portals: portals, Spool: spool, Catalog: catalog}
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}), collectors.NewDBStatsCollector(d.DB, "preau"))
+	srv, err := web.New(svc, web.Options{SecureCookies: o.SecureCookies, TrustProxy: o.TrustProxy, MaxInflight: o.MaxInflight, SessionIdle: o.Account.SessionIdle, Registry: reg})
+	if err != nil {
+		return nil, err
+	}
+	return &App{DB: d, Services: svc, Server: srv, Registry: reg}, nil
+}
+
+// Open opens and migrates the configured database and builds the application.
+func Open(ctx context.Context, c *config.Config) (*App, error) {
+	if err := os.MkdirAll(c.DataDir, 0o750); err != nil {
+		return nil, fmt.Errorf("dossier de données %s : %w", c.DataDir, err)
+	}
+	d, err := db.Open(ctx, c.Database)
+	if err != nil {
+		return nil, err
+	}
+	if err := d.Migrate(ctx, Migrations...); err != nil {
+		d.Close()
+		return nil, fmt.Errorf("migrations : %w", err)
+	}
+	o := Options{Name: c.Name, BaseHost: c.BaseHost, SpoolDir: filepath.Join(c.DataDir, "mail-spool"), SecureCookies: c.SecureCookies,
+		TrustProxy: c.TrustProxy, MaxInflight: c.MaxInflight, Account: account.Config{SessionIdle: c.SessionIdle}}
+	if strings.TrimSpace(c.SMTPHost) != "" {
+		o.Mail = mail.NewSMTP(c.SMTPHost, c.SMTPPort, c.SMTPUser, c.SMTPPassword, c.MailFrom)
+	}
+	a, err := Build(d, o)
+	if err != nil {
+		d.Close()
+		return nil, err
+	}
+	return a, nil
+}
+
+// Close releases the database.
+func (a *App) Close() error { return a.DB.Close() }

@@ -1,0 +1,89 @@
+// Package config reads Préau's settings from flags, with PREAU_* environment
+// variables as their defaults, so that the same binary runs from a terminal, a
+// systemd unit or a container without a configuration file.
+package config
+
+import (
+	"flag"
+	"os"
+	"path/filepath"
+	"strconv"
+	"time"
+)
+
+// Config is the whole configuration.
+type Config struct {
+	Addr          string        // PREAU_ADDR: listen address
+	DataDir       string        // PREAU_DATA: the one data folder (SQLite file, mail spool, files)
+	Database      string        // PREAU_DATABASE: SQLite path or postgres:// URL; default DataDir/preau.db
+	BaseHost      string        // PREAU_BASE_HOST: the default portal's host; schools get <uai>.<base host>
+	Name          string        // PREAU_NAME: the deployment's name
+	SecureCookies bool          // PREAU_SECURE_COOKIES: set behind HTTPS (always in production)
+	TrustProxy    bool          // PREAU_TRUST_PROXY: take the client address from X-Forwarded-For
+	SessionIdle   time.Duration // PREAU_SESSION_IDLE
+	MaxInflight   int           // PREAU_MAX_INFLIGHT: requests served at once before the waiting page
+	SMTPHost      string        // PREAU_SMTP_HOST: without it, mails go to DataDir/mail-spool
+	SMTPPort      int           // PREAU_SMTP_PORT
+	SMTPUser      string        // PREAU_SMTP_USER
+	SMTPPassword  string        // PREAU_SMTP_PASSWORD
+	MailFrom      string        // PREAU_MAIL_FROM
+	LogLevel      string        // PREAU_LOG_LEVEL: debug, info, warn, error
+	LogFormat     string        // PREAU_LOG_FORMAT: text or json
+}
+
+// Flags registers the configuration's flags on fs; call Finish after fs.Parse.
+func Flags(fs *flag.FlagSet) *Config {
+	c := &Config{}
+	fs.StringVar(&c.Addr, "addr", env("PREAU_ADDR", "127.0.0.1:8080"), "adresse d'écoute (PREAU_ADDR)")
+	fs.StringVar(&c.DataDir, "data", env("PREAU_DATA", "preau-data"), "dossier des données (PREAU_DATA)")
+	fs.StringVar(&c.Database, "database", env("PREAU_DATABASE", ""), "base de données : chemin SQLite ou URL postgres:// (PREAU_DATABASE ; défaut : <data>/preau.db)")
+	fs.StringVar(&c.BaseHost, "base-host", env("PREAU_BASE_HOST", "localhost"), "nom d'hôte du portail par défaut (PREAU_BASE_HOST)")
+	fs.StringVar(&c.Name, "name", env("PREAU_NAME", "Préau"), "nom du déploiement (PREAU_NAME)")
+	fs.BoolVar(&c.SecureCookies, "secure-cookies", envBool("PREAU_SECURE_COOKIES", false), "cookies Secure, derrière HTTPS (PREAU_SECURE_COOKIES)")
+	fs.BoolVar(&c.TrustProxy, "trust-proxy", envBool("PREAU_TRUST_PROXY", false), "adresse du client lue dans X-Forwarded-For (PREAU_TRUST_PROXY)")
+	fs.DurationVar(&c.SessionIdle, "session-idle", envDuration("PREAU_SESSION_IDLE", 60*time.Minute), "durée d'inactivité qui ferme une session (PREAU_SESSION_IDLE)")
+	fs.IntVar(&c.MaxInflight, "max-inflight", envInt("PREAU_MAX_INFLIGHT", 512), "requêtes servies en même temps avant la page d'attente (PREAU_MAX_INFLIGHT)")
+	fs.StringVar(&c.SMTPHost, "smtp-host", env("PREAU_SMTP_HOST", ""), "serveur SMTP (PREAU_SMTP_HOST ; sans lui, les courriels vont dans <data>/mail-spool)")
+	fs.IntVar(&c.SMTPPort, "smtp-port", envInt("PREAU_SMTP_PORT", 587), "port SMTP (PREAU_SMTP_PORT)")
+	fs.StringVar(&c.SMTPUser, "smtp-user", env("PREAU_SMTP_USER", ""), "utilisateur SMTP (PREAU_SMTP_USER)")
+	fs.StringVar(&c.SMTPPassword, "smtp-password", env("PREAU_SMTP_PASSWORD", ""), "mot de passe SMTP (PREAU_SMTP_PASSWORD)")
+	fs.StringVar(&c.MailFrom, "mail-from", env("PREAU_MAIL_FROM", "ne-pas-repondre@localhost"), "expéditeur des courriels (PREAU_MAIL_FROM)")
+	fs.StringVar(&c.LogLevel, "log-level", env("PREAU_LOG_LEVEL", "info"), "niveau de journalisation (PREAU_LOG_LEVEL)")
+	fs.StringVar(&c.LogFormat, "log-format", env("PREAU_LOG_FORMAT", "text"), "format des journaux : text ou json (PREAU_LOG_FORMAT)")
+	return c
+}
+
+// Finish fills derived defaults.
+func (c *Config) Finish() {
+	if c.Database == "" {
+		c.Database = filepath.Join(c.DataDir, "preau.db")
+	}
+}
+
+func env(k, def string) string {
+	if v, ok := os.LookupEnv(k); ok {
+		return v
+	}
+	return def
+}
+
+func envBool(k string, def bool) bool {
+	if b, err := strconv.ParseBool(os.Getenv(k)); err == nil {
+		return b
+	}
+	return def
+}
+
+func envInt(k string, def int) int {
+	if n, err := strconv.Atoi(os.Getenv(k)); err == nil {
+		return n
+	}
+	return def
+}
+
+func envDuration(k string, def time.Duration) time.Duration {
+	if d, err := time.ParseDuration(os.Getenv(k)); err == nil {
+		return d
+	}
+	return def
+}

@@ -1,0 +1,294 @@
+// Package db opens the SQL database (SQLite embedded, PostgreSQL for scale-out),
+// runs the embedded migrations of every service and offers transactions.
+//
+// All SQL in Préau uses $1-style placeholders, which both drivers accept, and a
+// portable subset of SQL: text ids made in Go, BIGINT unix-millisecond times, BOOLEAN.
+package db
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"io/fs"
+	"path"
+	"sort"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	_ "github.com/jackc/pgx/v5/stdlib" // PostgreSQL driver "pgx"
+	_ "modernc.org/sqlite"             // pure-Go SQLite driver "sqlite"
+)
+
+// Dialect names the engine behind a DB.
+type Dialect string
+
+const (
+	SQLite   Dialect = "sqlite"
+	Postgres Dialect = "postgres"
+)
+
+// DB is a database handle that knows its dialect.
+type DB struct {
+	*sql.DB
+	Dialect Dialect
+
+	// Statements prepared once and reused: parsing SQL is a sixth of the cost of a
+	// small query on SQLite, and hot pages run the same few queries all day.
+	stmts    sync.Map // query → *sql.Stmt
+	stmtsLen atomic.Int64
+}
+
+// maxCachedStatements bounds the cache: queries built with a variable number of
+// placeholders are many, and run unprepared once it is full.
+const maxCachedStatements = 512
+
+func (d *DB) stmt(ctx context.Context, query string) *sql.Stmt {
+	if st, ok := d.stmts.Load(query); ok {
+		return st.(*sql.Stmt)
+	}
+	if d.stmtsLen.Load() >= maxCachedStatements {
+		return nil
+	}
+	st, err := d.DB.PrepareContext(ctx, query)
+	if err != nil {
+		return nil // the unprepared call reports the error
+	}
+	if prev, loaded := d.stmts.LoadOrStore(query, st); loaded {
+		st.Close()
+		return prev.(*sql.Stmt)
+	}
+	d.stmtsLen.Add(1)
+	return st
+}
+
+// QueryContext runs a query through the statement cache.
+func (d *DB) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	if st := d.stmt(ctx, query); st != nil {
+		return st.QueryContext(ctx, args...)
+	}
+	return d.DB.QueryContext(ctx, query, args...)
+}
+
+// QueryRowContext runs a one-row query through the statement cache.
+func (d *DB) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
+	if st := d.stmt(ctx, query); st != nil {
+		return st.QueryRowContext(ctx, args...)
+	}
+	return d.DB.QueryRowContext(ctx, query, args...)
+}
+
+// ExecContext runs a statement through the statement cache.
+func (d *DB) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	if st := d.stmt(ctx, query); st != nil {
+		return st.ExecContext(ctx, args...)
+	}
+	return d.DB.ExecContext(ctx, query, args...)
+}
+
+// Close closes the cached statements and the database.
+func (d *DB) Close() error {
+	d.stmts.Range(func(_, v any) bool {
+		v.(*sql.Stmt).Close()
+		return true
+	})
+	return d.DB.Close()
+}
+
+// Querier is what both *sql.DB and *sql.Tx offer; stores take it so that the same
+// code runs inside and outside a transaction.
+type Querier interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// Open opens a database from a URL: "postgres://..." or "postgresql://..." for
+// PostgreSQL, anything else is a SQLite file path.
+func Open(ctx context.Context, url string) (*DB, error) {
+	if strings.HasPrefix(url, "postgres://") || strings.HasPrefix(url, "postgresql://") {
+		sqldb, err := sql.Open("pgx", url)
+		if err != nil {
+			return nil, err
+		}
+		sqldb.SetMaxOpenConns(32)
+		sqldb.SetMaxIdleConns(32)
+		sqldb.SetConnMaxIdleTime(5 * time.Minute)
+		if err := sqldb.PingContext(ctx); err != nil {
+			sqldb.Close()
+			return nil, fmt.Errorf("connexion à PostgreSQL : %w", err)
+		}
+		return &DB{DB: sqldb, Dialect: Postgres}, nil
+	}
+	file := strings.TrimPrefix(url, "sqlite://")
+	// WAL lets readers run while one writer writes; the busy timeout makes writers
+	// queue instead of failing; _txlock=immediate takes the write lock at BEGIN so
+	// that two read-then-write transactions cannot deadlock on lock upgrade.
+	dsn := "file:" + file + "?_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_pragma=busy_timeout(10000)&_pragma=synchronous(NORMAL)&_txlock=immediate"
+	sqldb, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		return nil, err
+	}
+	sqldb.SetMaxOpenConns(8)
+	sqldb.SetMaxIdleConns(8)
+	if err := sqldb.PingContext(ctx); err != nil {
+		sqldb.Close()
+		return nil, fmt.Errorf("ouverture de la base SQLite %s : %w", file, err)
+	}
+	return &DB{DB: sqldb, Dialect: SQLite}, nil
+}
+
+// Tx runs fn in a transaction: committed when fn returns nil, rolled back otherwise,
+// so that a failure half-way changes nothing.
+func (d *DB) Tx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	tx, err := d.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	if err := fn(tx); err != nil {
+		_ = tx.Rollback()
+		return err
+	}
+	return tx.Commit()
+}
+
+// Migration set: one per service package, applied in registration order.
+type Migrations struct {
+	Name string // the service's name, e.g. "directory"
+	FS   fs.FS  // files NNNN_description.sql
+}
+
+// Embedded makes the migration set of a service from its embedded "migrations" folder.
+func Embedded(name string, f fs.FS) Migrations {
+	sub, err := fs.Sub(f, "migrations")
+	if err != nil {
+		panic(err) // a build-time mistake: the embed pattern names the folder
+	}
+	return Migrations{Name: name, FS: sub}
+}
+
+// ddl rewrites the few portable tokens of migration files for the dialect.
+func (d *DB) ddl(s string) string {
+	r := map[Dialect]*strings.Replacer{
+		SQLite:   strings.NewReplacer("{{bytes}}", "BLOB", "{{serial}}", "INTEGER PRIMARY KEY AUTOINCREMENT", "{{collate_c}}", ""),
+		Postgres: strings.NewReplacer("{{bytes}}", "BYTEA", "{{serial}}", "BIGSERIAL PRIMARY KEY", "{{collate_c}}", `COLLATE "C"`),
+	}[d.Dialect]
+	return r.Replace(s)
+}
+
+// Migrate applies, in one transaction per file, every migration not yet applied.
+func (d *DB) Migrate(ctx context.Context, sets ...Migrations) error {
+	if _, err := d.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
+		service TEXT NOT NULL, version TEXT NOT NULL, applied_at BIGINT NOT NULL,
+		PRIMARY KEY (service, version))`); err != nil {
+		return fmt.Errorf("table des migrations : %w", err)
+	}
+	for _, set := range sets {
+		names, err := fs.Glob(set.FS, "*.sql")
+		if err != nil {
+			return err
+		}
+		sort.Strings(names)
+		for _, name := range names {
+			version := strings.TrimSuffix(path.Base(name), ".sql")
+			var one int
+			err := d.QueryRowContext(ctx, `SELECT 1 FROM schema_migrations WHERE service=$1 AND version=$2`, set.Name, version).Scan(&one)
+			if err == nil {
+				continue
+			}
+			if !errors.Is(err, sql.ErrNoRows) {
+				return err
+			}
+			body, err := fs.ReadFile(set.FS, name)
+			if err != nil {
+				return err
+			}
+			err = d.Tx(ctx, func(tx *sql.Tx) error {
+				for _, stmt := range splitStatements(d.ddl(string(body))) {
+					if _, err := tx.ExecContext(ctx, stmt); err != nil {
+						return fmt.Errorf("%s/%s: %w\n%s", set.Name, name, err, stmt)
+					}
+				}
+				_, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations(service, version, applied_at) VALUES ($1,$2,$3)`,
+					set.Name, version, time.Now().UnixMilli())
+				return err
+			})
+			if err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// splitStatements cuts a migration file on semicolons that end a line; migration
+// files keep one statement per paragraph and no semicolons inside strings.
+func splitStatements(s string) []string {
+	var out []string
+	for _, part := range strings.Split(s, ";\n") {
+		var lines []string
+		for _, l := range strings.Split(part, "\n") {
+			if t := strings.TrimSpace(l); t != "" && !strings.HasPrefix(t, "--") {
+				lines = append(lines, l)
+			}
+		}
+		stmt := strings.TrimSuffix(strings.TrimSpace(strings.Join(lines, "\n")), ";")
+		if stmt != "" {
+			out = append(out, stmt)
+		}
+	}
+	return out
+}
+
+// IsUniqueViolation tells whether err is a unique-constraint failure on either engine.
+func IsUniqueViolation(err error) bool {
+	if err == nil {
+		return false
+	}
+	s := err.Error()
+	return strings.Contains(s, "UNIQUE constraint failed") || strings.Contains(s, "SQLSTATE 23505")
+}
+
+// In builds "$n,$n+1,..." placeholders for an IN list starting at argument number start.
+func In(start, count int) string {
+	var sb strings.Builder
+	for i := 0; i < count; i++ {
+		if i > 0 {
+			sb.WriteByte(',')
+		}
+		fmt.Fprintf(&sb, "$%d", start+i)
+	}
+	return sb.String()
+}
+
+// Analyze refreshes the planner's statistics; call it after bulk writes (a generated
+// directory, an import), whose new row counts the planner would otherwise not know of
+// until autovacuum comes by, choosing sequential scans meanwhile.
+func (d *DB) Analyze(ctx context.Context) error {
+	stmt := "ANALYZE"
+	if d.Dialect == SQLite {
+		stmt = "PRAGMA optimize=0x10002" // analyze every table that needs it
+	}
+	_, err := d.DB.ExecContext(ctx, stmt)
+	return err
+}
+
+// Strings runs a query whose rows are one text column (ids, mostly) and returns them.
+func Strings(ctx context.Context, q Querier, query string, args ...any) ([]string, error) {
+	rows, err := q.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var s string
+		if err := rows.Scan(&s); err != nil {
+			return nil, err
+		}
+		out = append(out, s)
+	}
+	return out, rows.Err()
+}

@@ -1,0 +1,39 @@
+package web
+
+import (
+	"net/http"
+
+	"github.com/preau-ent/preau/internal/directory"
+	"github.com/preau-ent/preau/internal/rights"
+)
+
+type dashboardData struct {
+	Apps      []rights.App
+	Situation directory.Situation
+}
+
+// home is the dashboard of a signed-in person; visitors go to the login page (the
+// public site of the school comes with the publishing service).
+func (s *Server) home(w http.ResponseWriter, r *http.Request) {
+	me := st(r).person
+	if me == nil {
+		http.Redirect(w, r, "/connexion", http.StatusSeeOther)
+		return
+	}
+	sit, err := s.svc.Directory.SituationOf(r.Context(), *me)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	var sids []string
+	for _, st := range sit.Structures {
+		sids = append(sids, st.ID)
+	}
+	apps, err := s.svc.Rights.AppsFor(r.Context(), actorOf(r), sids)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	p := s.page(r, "dashboard.title", dashboardData{Apps: apps, Situation: sit})
+	s.render(w, r, http.StatusOK, "dashboard", p)
+}

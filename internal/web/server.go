@@ -1,0 +1,122 @@
+// Package web is Préau's HTTP layer: routing, middleware (portal, session, language,
+// cross-origin protection, admission control), the pages and the JSON API. Handlers
+// stay thin: they parse, call a service (which checks rights itself) and render.
+package web
+
+import (
+	"context"
+	"html/template"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/preau-ent/preau/internal/account"
+	"github.com/preau-ent/preau/internal/commrules"
+	"github.com/preau-ent/preau/internal/directory"
+	"github.com/preau-ent/preau/internal/platform/audit"
+	"github.com/preau-ent/preau/internal/platform/db"
+	"github.com/preau-ent/preau/internal/platform/i18n"
+	"github.com/preau-ent/preau/internal/platform/mail"
+	"github.com/preau-ent/preau/internal/portal"
+	"github.com/preau-ent/preau/internal/rights"
+	assets "github.com/preau-ent/preau/web"
+)
+
+// Services are what the web layer calls.
+type Services struct {
+	DB        *db.DB
+	Audit     *audit.Log
+	Rights    *rights.Service
+	Comm      *commrules.Engine
+	Directory *directory.Service
+	Accounts  *account.Service
+	Portals   *portal.Service
+	Spool     *mail.Spool // nil when mails go through SMTP
+	Catalog   *i18n.Catalog
+}
+
+// Options are the HTTP settings.
+type Options struct {
+	SecureCookies bool
+	TrustProxy    bool
+	MaxInflight   int
+	SessionIdle   time.Duration
+	Registry      *prometheus.Registry // nil: a private one
+}
+
+// Server serves Préau over HTTP.
+type Server struct {
+	svc     Services
+	opt     Options
+	pages   map[string]*template.Template
+	static  http.Handler
+	metrics *metrics
+	slots   chan struct{}
+}
+
+// New parses the templates and returns the server.
+func New(svc Services, opt Options) (*Server, error) {
+	if opt.MaxInflight <= 0 {
+		opt.MaxInflight = 512
+	}
+	if opt.Registry == nil {
+		opt.Registry = prometheus.NewRegistry()
+	}
+	s := &Server{svc: svc, opt: opt, slots: make(chan struct{}, opt.MaxInflight)}
+	var err error
+	if s.pages, err = parseTemplates(); err != nil {
+		return nil, err
+	}
+	sub, _ := fs.Sub(assets.Static, "static")
+	s.static = http.StripPrefix("/static/", cacheForever(http.FileServerFS(sub)))
+	s.metrics = newMetrics(opt.Registry)
+	return s, nil
+}
+
+// Handler returns the whole application with its middleware.
+func (s *Server) Handler() http.Handler {
+	mux := http.NewServeMux()
+	s.routes(mux)
+	cop := http.NewCrossOriginProtection()
+	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.errorPage(w, r, http.StatusForbidden, "error.cross_origin")
+	}))
+	var h http.Handler = mux
+	h = s.withSession(h)
+	h = cop.Handler(h)
+	h = s.withPortal(h)
+	h = s.withLimits(h)
+	h = s.withObservability(h)
+	return h
+}
+
+// Housekeeping runs periodic clean-ups until ctx ends.
+func (s *Server) Housekeeping(ctx context.Context) {
+	t := time.NewTicker(10 * time.Minute)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if err := s.svc.Accounts.PurgeExpired(ctx); err != nil {
+				slog.Error("purge des sessions expirées", "err", err)
+			}
+			// Application logs are kept one year (CNIL recommendation: 6 months to 1 year).
+			if _, err := s.svc.Audit.Purge(ctx, time.Now().AddDate(-1, 0, 0)); err != nil {
+				slog.Error("purge du journal d'audit", "err", err)
+			}
+		}
+	}
+}
+
+func cacheForever(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// Static URLs carry a version query (?v=...), so they can be cached long.
+		w.Header().Set("Cache-Control", "public, max-age=86400")
+		h.ServeHTTP(w, r)
+	})
+}
