@@ -251,6 +251,35 @@ func TestAuthorizationInService(t *testing.T) {
 	if len(entries) != 1 || entries[0].ActorLogin != admin.Login || entries[0].Action != "group.create" {
 		t.Fatalf("audit: %+v", entries)
 	}
+
+	// A local administrator cannot pull a person of another school into theirs: that
+	// would open the person's data to them. A super administrator can.
+	class := e.class(t, college, "4e B")
+	theirs := e.person(t, "Inès", "Roux", directory.Eleve, college)
+	other := e.person(t, "Hugo", "Petit", directory.Eleve, lycee)
+	otherTeacher := e.person(t, "Marc", "Blanc", directory.Enseignant, lycee)
+	must(t, e.dir.AddMember(e.ctx, a, class.ID, theirs.ID))
+	for what, err := range map[string]error{
+		"class":     e.dir.AddMember(e.ctx, a, class.ID, other.ID),
+		"structure": e.dir.AddToStructure(e.ctx, a, other.ID, college.ID),
+		"teaching":  e.dir.SetTeaching(e.ctx, a, otherTeacher.ID, class.ID, ""),
+		"function":  e.dir.SetFunction(e.ctx, a, otherTeacher.ID, directory.Function{StructureID: college.ID, Code: "DOC"}, true),
+	} {
+		if !errors.Is(err, actor.ErrForbidden) {
+			t.Errorf("local admin attaches a person of another school (%s): %v", what, err)
+		}
+	}
+	if ok, err := e.dir.CanAdminPerson(e.ctx, a, other.ID); ok || err != nil {
+		t.Fatalf("local admin administers a pupil of another school: %v %v", ok, err)
+	}
+	// Changes to a person are journaled under the structure the administrator holds,
+	// so that the local journal shows them.
+	must(t, e.dir.UpdatePerson(e.ctx, a, theirs.ID, directory.PersonInput{FirstName: "Inès", LastName: "Roux-Martin"}))
+	entries, err = e.al.Search(e.ctx, audit.Filter{Action: "person.update", StructureIDs: []string{college.ID}})
+	must(t, err)
+	if len(entries) != 1 || entries[0].TargetID != theirs.ID {
+		t.Fatalf("update not in the local journal: %+v", entries)
+	}
 	// The last super administrator cannot be removed.
 	must(t, e.rs.Grant(e.ctx, e.sys, admin.ID, rights.SuperAdmin, ""))
 	if err := e.rs.Revoke(e.ctx, e.sys, admin.ID, rights.SuperAdmin, ""); !errors.As(err, &inv) {

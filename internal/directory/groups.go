@@ -165,11 +165,11 @@ func (s *Service) AddMember(ctx context.Context, a actor.Actor, groupID, personI
 	if g.Archived {
 		return actor.Invalid("group", "directory.group_archived")
 	}
-	if err := s.mustAdmin(ctx, a, g.StructureID); err != nil {
-		return err
-	}
 	p, err := s.Person(ctx, personID)
 	if err != nil {
+		return err
+	}
+	if err := s.mustAttach(ctx, a, personID, g.StructureID); err != nil {
 		return err
 	}
 	return s.db.Tx(ctx, func(tx *sql.Tx) error {

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"net/mail"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -221,7 +222,8 @@ func (s *Service) UpdatePerson(ctx context.Context, a actor.Actor, id string, in
 	if err := in.validate(); err != nil {
 		return err
 	}
-	if err := s.mustAdminPerson(ctx, a, id); err != nil {
+	sid, err := s.mustAdminPerson(ctx, a, id)
+	if err != nil {
 		return err
 	}
 	return s.db.Tx(ctx, func(tx *sql.Tx) error {
@@ -229,40 +231,57 @@ func (s *Service) UpdatePerson(ctx context.Context, a actor.Actor, id string, in
 			in.FirstName, in.LastName, Fold(in.FirstName), Fold(in.LastName), in.Email, in.BirthDate, s.now().UnixMilli(), id); err != nil {
 			return err
 		}
-		return s.audit.WriteTx(ctx, tx, s.entry(a, "person.update", "person", id, "", nil))
+		return s.audit.WriteTx(ctx, tx, s.entry(a, "person.update", "person", id, sid, nil))
 	})
 }
 
-// mustAdminPerson checks that the actor administers one of the person's structures.
-func (s *Service) mustAdminPerson(ctx context.Context, a actor.Actor, personID string) error {
-	ok, err := s.CanAdminPerson(ctx, a, personID)
+// mustAdminPerson checks that the actor administers one of the person's structures and
+// returns that structure, so that the audit entry lands in the journal of the
+// administrators who may read it.
+func (s *Service) mustAdminPerson(ctx context.Context, a actor.Actor, personID string) (string, error) {
+	all, scope, err := s.rights.AdminScope(ctx, a)
 	if err != nil {
-		return err
+		return "", err
 	}
-	if !ok {
-		return actor.ErrForbidden
+	sids, err := s.PersonStructureIDs(ctx, personID)
+	if err != nil {
+		return "", err
 	}
-	return nil
+	for _, sid := range sids {
+		if all || slices.Contains(scope, sid) {
+			return sid, nil
+		}
+	}
+	if all {
+		return "", nil
+	}
+	return "", actor.ErrForbidden
 }
 
 // CanAdminPerson tells whether the actor administers one of the person's structures.
 func (s *Service) CanAdminPerson(ctx context.Context, a actor.Actor, personID string) (bool, error) {
-	all, scope, err := s.rights.AdminScope(ctx, a)
-	if err != nil || all {
-		return all, err
+	_, err := s.mustAdminPerson(ctx, a, personID)
+	if errors.Is(err, actor.ErrForbidden) {
+		return false, nil
+	}
+	return err == nil, err
+}
+
+// mustAttach checks that the actor may attach the person to structureID (a class, a
+// teaching, a function, the structure itself): they administer that structure, and
+// the person is new (in no structure yet) or already under their administration. A
+// local administrator cannot pull a pupil or a teacher of another school into theirs,
+// which would give them that person's data; the feeds and the super administrators do.
+func (s *Service) mustAttach(ctx context.Context, a actor.Actor, personID, structureID string) error {
+	if err := s.mustAdmin(ctx, a, structureID); err != nil {
+		return err
 	}
 	sids, err := s.PersonStructureIDs(ctx, personID)
-	if err != nil {
-		return false, err
+	if err != nil || len(sids) == 0 {
+		return err
 	}
-	for _, sid := range sids {
-		for _, x := range scope {
-			if sid == x {
-				return true, nil
-			}
-		}
-	}
-	return false, nil
+	_, err = s.mustAdminPerson(ctx, a, personID)
+	return err
 }
 
 // SetState blocks or unblocks an account (pending accounts become active by activation).
@@ -270,7 +289,8 @@ func (s *Service) SetState(ctx context.Context, a actor.Actor, id, state string)
 	if state != StateActive && state != StateBlocked {
 		return actor.Invalid("state", "directory.bad_state")
 	}
-	if err := s.mustAdminPerson(ctx, a, id); err != nil {
+	sid, err := s.mustAdminPerson(ctx, a, id)
+	if err != nil {
 		return err
 	}
 	return s.db.Tx(ctx, func(tx *sql.Tx) error {
@@ -289,7 +309,7 @@ func (s *Service) SetState(ctx context.Context, a actor.Actor, id, state string)
 				return err
 			}
 		}
-		return s.audit.WriteTx(ctx, tx, s.entry(a, "person."+map[string]string{StateActive: "unblock", StateBlocked: "block"}[state], "person", id, "", nil))
+		return s.audit.WriteTx(ctx, tx, s.entry(a, "person."+map[string]string{StateActive: "unblock", StateBlocked: "block"}[state], "person", id, sid, nil))
 	})
 }
 
@@ -307,7 +327,8 @@ func (s *Service) LinkParent(ctx context.Context, a actor.Actor, parentID, child
 	if parent.Profile != Responsable || child.Profile != Eleve {
 		return actor.Invalid("parent", "directory.link_profiles")
 	}
-	if err := s.mustAdminPerson(ctx, a, childID); err != nil {
+	sid, err := s.mustAdminPerson(ctx, a, childID)
+	if err != nil {
 		return err
 	}
 	return s.db.Tx(ctx, func(tx *sql.Tx) error {
@@ -317,7 +338,7 @@ func (s *Service) LinkParent(ctx context.Context, a actor.Actor, parentID, child
 		if err := s.rebuild(ctx, tx, parentID); err != nil {
 			return err
 		}
-		return s.audit.WriteTx(ctx, tx, s.entry(a, "person.link_parent", "person", childID, "", map[string]string{"parent": parentID}))
+		return s.audit.WriteTx(ctx, tx, s.entry(a, "person.link_parent", "person", childID, sid, map[string]string{"parent": parentID}))
 	})
 }
 
@@ -332,7 +353,8 @@ func LinkParentTx(ctx context.Context, q db.Querier, parentID, childID string) e
 
 // UnlinkParent removes a responsable ↔ élève link.
 func (s *Service) UnlinkParent(ctx context.Context, a actor.Actor, parentID, childID string) error {
-	if err := s.mustAdminPerson(ctx, a, childID); err != nil {
+	sid, err := s.mustAdminPerson(ctx, a, childID)
+	if err != nil {
 		return err
 	}
 	return s.db.Tx(ctx, func(tx *sql.Tx) error {
@@ -342,7 +364,7 @@ func (s *Service) UnlinkParent(ctx context.Context, a actor.Actor, parentID, chi
 		if err := s.rebuild(ctx, tx, parentID); err != nil {
 			return err
 		}
-		return s.audit.WriteTx(ctx, tx, s.entry(a, "person.unlink_parent", "person", childID, "", map[string]string{"parent": parentID}))
+		return s.audit.WriteTx(ctx, tx, s.entry(a, "person.unlink_parent", "person", childID, sid, map[string]string{"parent": parentID}))
 	})
 }
 
@@ -359,7 +381,7 @@ func (s *Service) SetTeaching(ctx context.Context, a actor.Actor, teacherID, gro
 	if t.Profile != Enseignant {
 		return actor.Invalid("teacher", "directory.not_teacher")
 	}
-	if err := s.mustAdmin(ctx, a, g.StructureID); err != nil {
+	if err := s.mustAttach(ctx, a, teacherID, g.StructureID); err != nil {
 		return err
 	}
 	return s.db.Tx(ctx, func(tx *sql.Tx) error {
@@ -382,7 +404,7 @@ func (s *Service) SetFunction(ctx context.Context, a actor.Actor, personID strin
 	if f.Code == "" || len(f.Code) > 20 {
 		return actor.Invalid("code", "directory.bad_function")
 	}
-	if err := s.mustAdmin(ctx, a, f.StructureID); err != nil {
+	if err := s.mustAttach(ctx, a, personID, f.StructureID); err != nil {
 		return err
 	}
 	return s.db.Tx(ctx, func(tx *sql.Tx) error {
@@ -408,10 +430,10 @@ func (s *Service) SetFunction(ctx context.Context, a actor.Actor, personID strin
 
 // AddToStructure attaches a person to one more structure (a teacher in two schools).
 func (s *Service) AddToStructure(ctx context.Context, a actor.Actor, personID, structureID string) error {
-	if err := s.mustAdmin(ctx, a, structureID); err != nil {
+	if _, err := s.Person(ctx, personID); err != nil {
 		return err
 	}
-	if _, err := s.Person(ctx, personID); err != nil {
+	if err := s.mustAttach(ctx, a, personID, structureID); err != nil {
 		return err
 	}
 	return s.db.Tx(ctx, func(tx *sql.Tx) error {

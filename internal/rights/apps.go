@@ -136,6 +136,44 @@ type AppRight struct {
 
 // SetAppRight records an override; structureID "" needs a super administrator.
 func (s *Service) SetAppRight(ctx context.Context, a actor.Actor, r AppRight) error {
+	if err := s.mustOverride(ctx, a, r); err != nil {
+		return err
+	}
+	defer s.forgetOverrides()
+	return s.db.Tx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO app_rights(app, profile, structure_id, allowed) VALUES ($1,$2,$3,$4)
+			ON CONFLICT (app, profile, structure_id) DO UPDATE SET allowed=excluded.allowed`, r.App, r.Profile, r.StructureID, r.Allowed); err != nil {
+			return err
+		}
+		details := map[string]string{"app": r.App, "profile": r.Profile, "allowed": map[bool]string{true: "oui", false: "non"}[r.Allowed]}
+		return s.audit.WriteTx(ctx, tx, audit.Entry{ActorID: a.PersonID, ActorLogin: a.Login, IP: a.IP, Action: "app_right.set", TargetType: "app", TargetID: r.App, StructureID: r.StructureID, Success: true, Details: details})
+	})
+}
+
+// ClearAppRight removes an override: the profile gets back what the level above says
+// (the deployment's override, or the catalog's default).
+func (s *Service) ClearAppRight(ctx context.Context, a actor.Actor, r AppRight) error {
+	if err := s.mustOverride(ctx, a, r); err != nil {
+		return err
+	}
+	defer s.forgetOverrides()
+	return s.db.Tx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `DELETE FROM app_rights WHERE app=$1 AND profile=$2 AND structure_id=$3`, r.App, r.Profile, r.StructureID)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return nil // nothing to clear: not worth a journal entry
+		}
+		details := map[string]string{"app": r.App, "profile": r.Profile}
+		return s.audit.WriteTx(ctx, tx, audit.Entry{ActorID: a.PersonID, ActorLogin: a.Login, IP: a.IP, Action: "app_right.clear", TargetType: "app", TargetID: r.App, StructureID: r.StructureID, Success: true, Details: details})
+	})
+}
+
+// mustOverride checks that the application exists and that the actor may change its
+// rights at that level: a super administrator for the deployment, an administrator of
+// the structure for a structure.
+func (s *Service) mustOverride(ctx context.Context, a actor.Actor, r AppRight) error {
 	if !s.knownApp(r.App) {
 		return actor.Invalid("app", "rights.unknown_app")
 	}
@@ -146,19 +184,15 @@ func (s *Service) SetAppRight(ctx context.Context, a actor.Actor, r AppRight) er
 	} else if ok, err := s.CanAdminStructure(ctx, a, r.StructureID); err != nil || !ok {
 		return forbidden(err)
 	}
-	defer func() {
-		s.omu.Lock()
-		s.overrideC = nil
-		s.omu.Unlock()
-	}()
-	return s.db.Tx(ctx, func(tx *sql.Tx) error {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO app_rights(app, profile, structure_id, allowed) VALUES ($1,$2,$3,$4)
-			ON CONFLICT (app, profile, structure_id) DO UPDATE SET allowed=excluded.allowed`, r.App, r.Profile, r.StructureID, r.Allowed); err != nil {
-			return err
-		}
-		details := map[string]string{"app": r.App, "profile": r.Profile, "allowed": map[bool]string{true: "oui", false: "non"}[r.Allowed]}
-		return s.audit.WriteTx(ctx, tx, audit.Entry{ActorID: a.PersonID, ActorLogin: a.Login, IP: a.IP, Action: "app_right.set", TargetType: "app", TargetID: r.App, StructureID: r.StructureID, Success: true, Details: details})
-	})
+	return nil
+}
+
+// forgetOverrides drops this instance's cache of overrides after a change (other
+// instances see it when their cache expires).
+func (s *Service) forgetOverrides() {
+	s.omu.Lock()
+	s.overrideC = nil
+	s.omu.Unlock()
 }
 
 // AppRights lists the overrides of one structure ("" for the deployment).

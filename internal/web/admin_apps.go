@@ -95,9 +95,8 @@ func (s *Server) adminApps(w http.ResponseWriter, r *http.Request) {
 	s.render(w, r, http.StatusOK, "admin_apps", p)
 }
 
-// adminSaveApps records the cells that changed. Overrides can be set, not removed
-// (the rights service has no method for that yet): "default" is only offered while
-// a cell has no override.
+// adminSaveApps records the cells that changed: an override set, or removed when the
+// cell goes back to the default.
 func (s *Server) adminSaveApps(w http.ResponseWriter, r *http.Request) {
 	if !s.parseForm(w, r) {
 		return
@@ -115,10 +114,16 @@ func (s *Server) adminSaveApps(w http.ResponseWriter, r *http.Request) {
 	for _, row := range rows {
 		for _, c := range row.Cells {
 			v := r.PostForm.Get(c.Name)
-			if v == c.Value || (v != cellAllow && v != cellDeny) {
+			if v == c.Value || (v != cellAllow && v != cellDeny && v != cellDefault) {
 				continue
 			}
-			err := s.svc.Rights.SetAppRight(r.Context(), actorOf(r), rights.AppRight{App: row.App.ID, Profile: c.Profile, StructureID: id, Allowed: v == cellAllow})
+			right := rights.AppRight{App: row.App.ID, Profile: c.Profile, StructureID: id, Allowed: v == cellAllow}
+			var err error
+			if v == cellDefault {
+				err = s.svc.Rights.ClearAppRight(r.Context(), actorOf(r), right)
+			} else {
+				err = s.svc.Rights.SetAppRight(r.Context(), actorOf(r), right)
+			}
 			if err != nil {
 				s.fail(w, r, err)
 				return

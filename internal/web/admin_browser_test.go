@@ -49,11 +49,23 @@ func TestBrowserAdmin(t *testing.T) {
 	look(head, "/admin/structures/"+f.College.ID+"/applications", "admin-applications", "Annuaire")
 	look(head, "/admin/journal", "admin-journal", "Consultation de la fiche")
 
-	// A person created through the form, with a mistake first.
+	// A class created from the structure's page.
+	head.Navigate(base + "/admin/structures/" + f.College.ID)
+	head.Fill("#f-group_kind", "class")
+	head.Fill("#f-group_name", "3e B")
+	head.Submit("form[action='/admin/structures/" + f.College.ID + "/groupes']")
+	classID := strings.TrimPrefix(head.Location(), base+"/admin/groupes/")
+	if head.Status() != 200 || classID == head.Location() || !strings.Contains(head.Text("main"), "3e B") {
+		t.Fatalf("class not created: %d %s %s", head.Status(), head.Location(), head.Text("main"))
+	}
+	head.CheckA11y(t)
+	head.Screenshot("admin-classe-creee")
+
+	// A person created in that class through the form, with a mistake first.
 	look(head, "/admin/personnes/nouvelle?structure="+f.College.ID, "admin-personne-nouvelle")
 	head.Fill("#f-first_name", "  ") // passes the browser's check, not the server's
 	head.Fill("#f-last_name", "Moreau")
-	head.Fill("#f-class", f.Class.ID)
+	head.Fill("#f-class", classID)
 	head.Submit("form[action='/admin/personnes']")
 	if head.Status() != 400 || !strings.Contains(head.Text(".alert"), "prénom est obligatoire") {
 		t.Fatalf("no error for a missing first name: %d %s", head.Status(), head.Text("main"))
@@ -62,11 +74,34 @@ func TestBrowserAdmin(t *testing.T) {
 	head.Screenshot("admin-personne-erreur")
 	head.Fill("#f-first_name", "Jules")
 	head.Submit("form[action='/admin/personnes']")
-	if code := head.Text(".code-box"); len(code) != 8 {
-		t.Fatalf("no activation code: %q", code)
+	code, newLogin := head.Text(".code-box"), head.Text("code.login")
+	if len(code) != 8 || newLogin != "jules.moreau" {
+		t.Fatalf("no activation code or login: %q %q", code, newLogin)
 	}
 	head.CheckA11y(t)
 	head.Screenshot("admin-code-activation")
+	look(head, "/admin/groupes/"+classID, "admin-classe-avec-eleve", "Jules MOREAU")
+
+	// The new pupil activates the account with the code handed out, then logs in.
+	pupil := b.NewIncognito()
+	pupil.Navigate(base + "/activation")
+	pupil.Fill("#f-login", newLogin)
+	pupil.Fill("#f-code", code)
+	pupil.Fill("#f-password", "Marelle-du-preau-3B")
+	pupil.Fill("#f-confirm", "Marelle-du-preau-3B")
+	pupil.Submit("form[action='/activation']")
+	if !strings.Contains(pupil.Location(), "/connexion") {
+		t.Fatalf("activation did not lead to login: %s %s", pupil.Location(), pupil.Text("main"))
+	}
+	pupil.CheckA11y(t)
+	pupil.Screenshot("activation-reussie")
+	pupil.Fill("#f-login", newLogin)
+	pupil.Fill("#f-password", "Marelle-du-preau-3B")
+	pupil.Submit("form[action='/connexion']")
+	if text := pupil.Text("main"); !strings.Contains(text, "Bonjour Jules") || !strings.Contains(text, "3e B") {
+		t.Fatalf("new pupil's dashboard: %s", text)
+	}
+	pupil.Screenshot("nouvel-eleve-tableau-de-bord")
 
 	admin := b.NewIncognito()
 	login(admin, f.Admin.Login)

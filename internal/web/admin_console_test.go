@@ -572,6 +572,15 @@ func TestAdminGroupsRolesAndApps(t *testing.T) {
 	}
 	_, body = head.Get("/admin/structures/" + f.College.ID + "/applications")
 	has(t, body, `<option value="interdit" selected>`)
+	// And back to the default: the override goes, pupils get the directory again.
+	resp, body = head.Post("/admin/structures/"+f.College.ID+"/applications", url.Values{"droit.annuaire.Eleve": {"defaut"}})
+	redirected(t, resp, body, "/admin/structures/"+f.College.ID+"/applications")
+	if list, _ := s.Rights.AppRights(k.Ctx, f.College.ID); len(list) != 0 {
+		t.Fatalf("override not cleared: %+v", list)
+	}
+	if _, body = k.As(f.Pupil).Get("/api/v1/me"); !strings.Contains(body, `"annuaire"`) {
+		t.Fatalf("the directory is not offered to pupils again: %s", body)
+	}
 }
 
 func actorFor(p directory.Person) actor.Actor {

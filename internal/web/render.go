@@ -39,6 +39,17 @@ var funcs = template.FuncMap{
 	"static": func(p string) string { return "/static/" + p + "?v=" + staticVersion },
 	"query":  url.QueryEscape,
 	"add":    func(a, b int) int { return a + b },
+	// current gives a navigation link its aria-current value: "page" on the page
+	// itself, "true" on the pages below it (a section stays marked), "" elsewhere.
+	"current": func(path, link string) string {
+		switch {
+		case path == link:
+			return "page"
+		case link != "/" && strings.HasPrefix(path, link+"/"):
+			return "true"
+		}
+		return ""
+	},
 	"dict": func(kv ...any) map[string]any {
 		m := map[string]any{}
 		for i := 0; i+1 < len(kv); i += 2 {
