@@ -257,6 +257,7 @@ func TestAuthorizationInService(t *testing.T) {
 	class := e.class(t, college, "4e B")
 	theirs := e.person(t, "Inès", "Roux", directory.Eleve, college)
 	other := e.person(t, "Hugo", "Petit", directory.Eleve, lycee)
+	otherParent := e.person(t, "Anne", "Petit", directory.Responsable, lycee)
 	otherTeacher := e.person(t, "Marc", "Blanc", directory.Enseignant, lycee)
 	must(t, e.dir.AddMember(e.ctx, a, class.ID, theirs.ID))
 	for what, err := range map[string]error{
@@ -264,6 +265,7 @@ func TestAuthorizationInService(t *testing.T) {
 		"structure": e.dir.AddToStructure(e.ctx, a, other.ID, college.ID),
 		"teaching":  e.dir.SetTeaching(e.ctx, a, otherTeacher.ID, class.ID, ""),
 		"function":  e.dir.SetFunction(e.ctx, a, otherTeacher.ID, directory.Function{StructureID: college.ID, Code: "DOC"}, true),
+		"parent":    e.dir.LinkParent(e.ctx, a, otherParent.ID, theirs.ID),
 	} {
 		if !errors.Is(err, actor.ErrForbidden) {
 			t.Errorf("local admin attaches a person of another school (%s): %v", what, err)

@@ -331,6 +331,10 @@ func (s *Service) LinkParent(ctx context.Context, a actor.Actor, parentID, child
 	if err != nil {
 		return err
 	}
+	// The parent joins the child's structures: the same rule as any attachment.
+	if err := s.mustAttach(ctx, a, parentID, sid); err != nil {
+		return err
+	}
 	return s.db.Tx(ctx, func(tx *sql.Tx) error {
 		if err := LinkParentTx(ctx, tx, parentID, childID); err != nil {
 			return err
