@@ -112,37 +112,38 @@ type Situation struct {
 // SituationOf assembles a person's situation (current school year only).
 func (s *Service) SituationOf(ctx context.Context, p Person) (Situation, error) {
 	var sit Situation
-	rows, err := s.db.QueryContext(ctx, `SELECT `+structureCols+` FROM structures JOIN person_structures ps ON ps.structure_id = structures.id
-		WHERE ps.person_id = $1 ORDER BY name`, p.ID)
-	if err != nil {
-		return sit, err
-	}
-	for rows.Next() {
-		st, err := scanStructure(rows)
-		if err != nil {
-			rows.Close()
-			return sit, err
-		}
-		sit.Structures = append(sit.Structures, st)
-	}
-	rows.Close()
-	names := map[string]string{}
-	for _, st := range sit.Structures {
-		names[st.ID] = st.Name
-	}
-	rows, err = s.db.QueryContext(ctx, `SELECT structure_id, code, label FROM person_functions WHERE person_id=$1 ORDER BY structure_id, code`, p.ID)
+	// Structures and the functions held in them in one round trip: the dashboard
+	// asks for this on every visit.
+	rows, err := s.db.QueryContext(ctx, `SELECT `+structureCols+`, COALESCE(f.code,''), COALESCE(f.label,'')
+		FROM structures JOIN person_structures ps ON ps.structure_id = structures.id
+		LEFT JOIN person_functions f ON f.person_id = ps.person_id AND f.structure_id = ps.structure_id
+		WHERE ps.person_id = $1 ORDER BY name, structures.id, f.code`, p.ID)
 	if err != nil {
 		return sit, err
 	}
 	for rows.Next() {
 		var f Function
-		if err := rows.Scan(&f.StructureID, &f.Code, &f.Label); err != nil {
+		st, err := scanStructure(rows, &f.Code, &f.Label)
+		if err != nil {
 			rows.Close()
 			return sit, err
 		}
-		sit.Functions = append(sit.Functions, f)
+		if n := len(sit.Structures); n == 0 || sit.Structures[n-1].ID != st.ID {
+			sit.Structures = append(sit.Structures, st)
+		}
+		if f.Code != "" {
+			f.StructureID = st.ID
+			sit.Functions = append(sit.Functions, f)
+		}
 	}
 	rows.Close()
+	if err := rows.Err(); err != nil {
+		return sit, err
+	}
+	names := map[string]string{}
+	for _, st := range sit.Structures {
+		names[st.ID] = st.Name
+	}
 	all, err := s.classesOf(ctx, p.ID, names)
 	if err != nil {
 		return sit, err

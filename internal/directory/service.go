@@ -179,10 +179,11 @@ func (s *Service) UpdateStructure(ctx context.Context, a actor.Actor, id string,
 
 const structureCols = `id, COALESCE(parent_id,''), kind, COALESCE(uai,''), COALESCE(external_id,''), name, city, created_at`
 
-func scanStructure(sc interface{ Scan(...any) error }) (Structure, error) {
+// scanStructure reads the structureCols of a row, then into the extra destinations.
+func scanStructure(sc interface{ Scan(...any) error }, extra ...any) (Structure, error) {
 	var st Structure
 	var at int64
-	err := sc.Scan(&st.ID, &st.ParentID, &st.Kind, &st.UAI, &st.ExternalID, &st.Name, &st.City, &at)
+	err := sc.Scan(append([]any{&st.ID, &st.ParentID, &st.Kind, &st.UAI, &st.ExternalID, &st.Name, &st.City, &at}, extra...)...)
 	st.CreatedAt = time.UnixMilli(at)
 	return st, err
 }
