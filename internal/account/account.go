@@ -64,6 +64,10 @@ type Session struct {
 	ExpiresAt time.Time
 	IP        string
 	UserAgent string
+	// HasRoles says, when the session was looked up, whether the person holds any
+	// administration or moderation role: most do not, and their requests then skip
+	// the roles query (rights.WithoutRoles).
+	HasRoles bool
 }
 
 // Service is the account service.

@@ -146,7 +146,9 @@ func (s *Service) Lookup(ctx context.Context, token string) (Session, directory.
 	}
 	var created, seen, expires, pc, pu int64
 	dest := append(sessionDest(&sess, &created, &seen, &expires), personDest(&p, &pc, &pu)...)
-	err := s.db.QueryRowContext(ctx, `SELECT `+sessionCols+`, `+personCols+`
+	dest = append(dest, &sess.HasRoles)
+	err := s.db.QueryRowContext(ctx, `SELECT `+sessionCols+`, `+personCols+`,
+		EXISTS (SELECT 1 FROM role_assignments ra WHERE ra.person_id = p.id)
 		FROM sessions s JOIN persons p ON p.id = s.person_id WHERE s.id_hash = $1`, ids.Hash(token)).Scan(dest...)
 	if errors.Is(err, sql.ErrNoRows) {
 		return Session{}, directory.Person{}, ErrNoSession

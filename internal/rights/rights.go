@@ -137,6 +137,17 @@ func WithMemo(ctx context.Context) context.Context {
 	return context.WithValue(ctx, memoKey{}, &memo{scopes: map[string]scope{}})
 }
 
+// WithoutRoles records in the request's memo (see WithMemo) that the person holds no
+// role, as the session lookup found out in its own query: AdminScope then answers
+// without a round trip. Grant and Revoke still forget it.
+func WithoutRoles(ctx context.Context, personID string) {
+	if m, ok := ctx.Value(memoKey{}).(*memo); ok {
+		m.mu.Lock()
+		m.scopes[personID] = scope{}
+		m.mu.Unlock()
+	}
+}
+
 func forgetScopes(ctx context.Context) {
 	if m, ok := ctx.Value(memoKey{}).(*memo); ok {
 		m.mu.Lock()

@@ -181,3 +181,20 @@ func must(t *testing.T, err error) {
 		t.Fatal(err)
 	}
 }
+
+// TestMemoWithoutRoles: a request that learnt "no role" from the session lookup answers
+// without asking the database, and a grant within the request is still seen.
+func TestMemoWithoutRoles(t *testing.T) {
+	f := setup(t)
+	ctx := rights.WithMemo(f.ctx)
+	rights.WithoutRoles(ctx, f.teacher.ID)
+	all, ids, err := f.rs.AdminScope(ctx, as(f.teacher))
+	if err != nil || all || len(ids) != 0 {
+		t.Fatalf("scope of a person without roles: %v %v %v", all, ids, err)
+	}
+	must(t, f.rs.Grant(ctx, actor.System("test"), f.teacher.ID, rights.LocalAdmin, f.college.ID))
+	ok, err := f.rs.CanAdminStructure(ctx, as(f.teacher), f.college.ID)
+	if err != nil || !ok {
+		t.Fatalf("a grant within the request is forgotten: %v %v", ok, err)
+	}
+}

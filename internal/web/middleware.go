@@ -197,6 +197,9 @@ func (s *Server) withSession(next http.Handler) http.Handler {
 				state := st(r)
 				state.person, state.session, state.token = &p, sess, c.Value
 				r = r.WithContext(rights.WithMemo(account.WithSession(r.Context(), sess.ID)))
+				if !sess.HasRoles {
+					rights.WithoutRoles(r.Context(), p.ID)
+				}
 				if p.Language != "" && i18n.Supported(p.Language) {
 					if _, err := r.Cookie(langCookie); err != nil {
 						state.L = s.svc.Catalog.For(p.Language)
