@@ -13,6 +13,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/preau-ent/preau/internal/aaf"
 	"github.com/preau-ent/preau/internal/account"
 	"github.com/preau-ent/preau/internal/commrules"
 	"github.com/preau-ent/preau/internal/directory"
@@ -36,6 +37,7 @@ type Services struct {
 	Portals   *portal.Service
 	Spool     *mail.Spool // nil when mails go through SMTP
 	Catalog   *i18n.Catalog
+	AAF       *aaf.Importer // directory feeds: AAF imports and their reports
 }
 
 // Options are the HTTP settings.
