@@ -544,3 +544,42 @@ func firstIssues(rep *aaf.Report) []aaf.Issue {
 	}
 	return rep.Issues
 }
+
+func TestSchoolYearRolloverThenImportBuildsTheNewYear(t *testing.T) {
+	e := setup(t)
+	dir := write(t, baseExport(t, "20260901"))
+	e.importDir(t, dir)
+	e1 := e.person(t, "E1")
+	oldClass := e.str(t, `SELECT g.id FROM group_members m JOIN groups g ON g.id = m.group_id WHERE m.person_id = $1 AND g.kind = 'class'`, e1.ID)
+
+	// Only a super administrator closes the whole deployment's year.
+	if _, err := e.im.CloseSchoolYear(e.ctx, actor.Actor{PersonID: e.k.School.Head.ID}, ""); !errors.Is(err, actor.ErrForbidden) {
+		t.Fatalf("clôture par un administrateur local : %v", err)
+	}
+	ro, err := e.im.CloseSchoolYear(e.ctx, e.k.Sys, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The fixture's 4e A, and the export's 3A, 3B, 2NDE1; pupils E1, E2, E3 and the fixture's two.
+	if ro.Classes != 4 || ro.Pupils != 5 {
+		t.Errorf("clôture : %+v", ro)
+	}
+	if got := e.situation(t, "E1"); got != "structures=0690001A classes= parents=R1,R2 children= teaching= auto=" {
+		t.Errorf("E1 après la clôture : %s", got)
+	}
+	// Last year's class is kept, archived.
+	if n := e.count(t, `SELECT COUNT(*) FROM groups WHERE id = $1 AND archived`, oldClass); n != 1 {
+		t.Error("classe de l'an passé non archivée")
+	}
+	// The next import builds the new year: new classes, same accounts.
+	rep := e.importDir(t, dir)
+	if rep.ClassesCreated != 3 || rep.Created != 0 {
+		t.Errorf("import après clôture : classes %d, créés %d", rep.ClassesCreated, rep.Created)
+	}
+	if got := e.situation(t, "E1"); got != "structures=0690001A classes=3A parents=R1,R2 children= teaching= auto=class_profile:Eleve:3A" {
+		t.Errorf("E1 dans la nouvelle année : %s", got)
+	}
+	if e.person(t, "E1").Login != e1.Login || e.str(t, `SELECT g.id FROM group_members m JOIN groups g ON g.id = m.group_id WHERE m.person_id = $1 AND g.kind = 'class'`, e1.ID) == oldClass {
+		t.Error("E1 doit garder son compte et changer de classe")
+	}
+}

@@ -7,10 +7,13 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
+	"github.com/preau-ent/preau/internal/directory"
 	"github.com/preau-ent/preau/internal/platform/actor"
+	"github.com/preau-ent/preau/internal/platform/audit"
 	"github.com/preau-ent/preau/internal/platform/db"
 )
 
@@ -361,4 +364,41 @@ func (im *Importer) Report(ctx context.Context, a actor.Actor, id string) (Repor
 		r.Issues = append(r.Issues, x)
 	}
 	return r, rows.Err()
+}
+
+// Sweep applies the retention rules outside an import (the server does it
+// periodically): marked persons whose grace period is over lose access, those past
+// the purge delay are deleted. Super administrators (or the system) only; audited
+// when it changed something.
+func (im *Importer) Sweep(ctx context.Context, a actor.Actor) (ended, purged int, err error) {
+	ok, err := im.rights.IsSuperAdmin(ctx, a)
+	if err != nil {
+		return 0, 0, err
+	}
+	if !ok {
+		return 0, 0, actor.ErrForbidden
+	}
+	err = im.db.Tx(ctx, func(tx *sql.Tx) error {
+		var err error
+		if ended, purged, err = im.sweep(ctx, tx, im.opts.Now()); err != nil || ended+purged == 0 {
+			return err
+		}
+		return im.audit.WriteTx(ctx, tx, audit.Entry{ActorID: a.PersonID, ActorLogin: a.Login, IP: a.IP, Action: "aaf.sweep", Success: true,
+			Details: map[string]string{"access_ended": strconv.Itoa(ended), "purged": strconv.Itoa(purged)}})
+	})
+	return ended, purged, err
+}
+
+// CloseSchoolYear closes the school year (directory.Service.CloseSchoolYear: one
+// structure, or all of them) and makes the next import read every record of the
+// persons concerned again, even those unchanged since the last one, so that it puts
+// them in the new year's classes.
+func (im *Importer) CloseSchoolYear(ctx context.Context, a actor.Actor, structureID string) (directory.Rollover, error) {
+	out, err := im.dir.CloseSchoolYear(ctx, a, structureID)
+	if err != nil {
+		return out, err
+	}
+	_, err = im.db.ExecContext(ctx, `UPDATE aaf_persons SET checksum = '' WHERE $1 = '' OR person_id IN
+		(SELECT person_id FROM person_structures WHERE structure_id = $1)`, structureID)
+	return out, err
 }

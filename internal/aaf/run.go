@@ -290,12 +290,32 @@ func (r *run) progress(filesDone int) {
 	}
 }
 
-// reject records why a record was not imported.
+// reject records why a record was not imported. Without a structure, the one the
+// record names is looked for, so that the school's administrators see it too.
 func (r *run) reject(f plannedFile, rec *Record, jointure, structureID, reason string) {
+	if structureID == "" {
+		structureID = r.recordStructure(rec)
+	}
 	r.rep.issue(SeverityRejected, f.Name, rec.Index, jointure, structureID, reason)
 }
 
+// recordStructure returns the first known structure a person record names.
+func (r *run) recordStructure(rec *Record) string {
+	for _, name := range []string{"ENTPersonStructRattach", "ENTEleveClasses", "ENTPersonClasses", "ENTPersonFonctions", "ENTAuxEnsClassesMatieres"} {
+		vals, _ := rec.Get(name)
+		for _, v := range vals {
+			if s := r.resolve(split(v, 1)[0]); s != nil {
+				return s.id
+			}
+		}
+	}
+	return ""
+}
+
 func (r *run) warn(f plannedFile, rec *Record, jointure, structureID, reason string) {
+	if structureID == "" {
+		structureID = r.recordStructure(rec)
+	}
 	r.rep.issue(SeverityWarning, f.Name, rec.Index, jointure, structureID, reason)
 }
 

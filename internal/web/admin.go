@@ -57,6 +57,10 @@ func (s *Server) adminRoutes(mux *http.ServeMux) {
 	h("POST /admin/personnes/{id}/fonctions/retirer", s.adminRemoveFunction)
 	h("POST /admin/personnes/{id}/structures", s.adminAttachStructure)
 
+	h("GET /admin/imports", s.adminImports)
+	h("GET /admin/imports/{id}", s.adminImport)
+	h("POST /admin/annee/cloture", s.adminCloseYear)
+
 	h("GET /admin/journal", s.adminJournal)
 	h("GET /admin/courriels", s.adminMails)
 	h("GET /admin/courriels/{name}", s.adminMail)
