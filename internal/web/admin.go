@@ -57,6 +57,10 @@ func (s *Server) adminRoutes(mux *http.ServeMux) {
 	h("POST /admin/personnes/{id}/fonctions/retirer", s.adminRemoveFunction)
 	h("POST /admin/personnes/{id}/structures", s.adminAttachStructure)
 
+	h("GET /admin/structures/{id}/import-csv", s.adminCSV)
+	h("POST /admin/structures/{id}/import-csv/apercu", s.adminCSVPreview)
+	h("POST /admin/structures/{id}/import-csv/importer", s.adminCSVImport)
+
 	h("GET /admin/imports", s.adminImports)
 	h("GET /admin/imports/{id}", s.adminImport)
 	h("POST /admin/annee/cloture", s.adminCloseYear)

@@ -16,6 +16,7 @@ import (
 	"github.com/preau-ent/preau/internal/aaf"
 	"github.com/preau-ent/preau/internal/account"
 	"github.com/preau-ent/preau/internal/commrules"
+	"github.com/preau-ent/preau/internal/csvfeed"
 	"github.com/preau-ent/preau/internal/directory"
 	"github.com/preau-ent/preau/internal/platform/actor"
 	"github.com/preau-ent/preau/internal/platform/audit"
@@ -39,6 +40,7 @@ type Services struct {
 	Spool     *mail.Spool // nil when mails go through SMTP
 	Catalog   *i18n.Catalog
 	AAF       *aaf.Importer // directory feeds: AAF imports and their reports
+	CSV       *csvfeed.Feed // CSV imports for schools outside the AAF
 }
 
 // Options are the HTTP settings.
