@@ -18,6 +18,7 @@ import (
 	"github.com/preau-ent/preau/internal/commrules"
 	"github.com/preau-ent/preau/internal/csvfeed"
 	"github.com/preau-ent/preau/internal/directory"
+	"github.com/preau-ent/preau/internal/letters"
 	"github.com/preau-ent/preau/internal/platform/audit"
 	"github.com/preau-ent/preau/internal/platform/config"
 	"github.com/preau-ent/preau/internal/platform/db"
@@ -96,7 +97,7 @@ func Build(d *db.DB, o Options) (*App, error) {
 	portals := portal.New(d, al, rs, dir, o.BaseHost, o.Name)
 	feeds := aaf.New(d, dir, al, rs, o.AAF)
 	svc := web.Services{DB: d, Audit: al, Rights: rs, Comm: comm, Directory: dir, Accounts: acc, Portals: portals, Spool: spool, Catalog: catalog, AAF: feeds,
-		CSV: csvfeed.New(d, dir, al, rs)}
+		CSV: csvfeed.New(d, dir, al, rs), Letters: letters.New(d, dir, acc, rs)}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}), collectors.NewDBStatsCollector(d.DB, "preau"))
 	srv, err := web.New(svc, web.Options{SecureCookies: o.SecureCookies, TrustProxy: o.TrustProxy, MaxInflight: o.MaxInflight, SessionIdle: o.Account.SessionIdle, Registry: reg})

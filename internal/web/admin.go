@@ -61,6 +61,9 @@ func (s *Server) adminRoutes(mux *http.ServeMux) {
 	h("POST /admin/structures/{id}/import-csv/apercu", s.adminCSVPreview)
 	h("POST /admin/structures/{id}/import-csv/importer", s.adminCSVImport)
 
+	h("GET /admin/structures/{id}/lettres", s.adminLetters)
+	h("POST /admin/structures/{id}/lettres", s.adminPrintLetters)
+
 	h("GET /admin/imports", s.adminImports)
 	h("GET /admin/imports/{id}", s.adminImport)
 	h("POST /admin/annee/cloture", s.adminCloseYear)

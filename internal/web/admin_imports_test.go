@@ -6,9 +6,11 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strings"
 	"testing"
 
 	"github.com/preau-ent/preau/internal/app/apptest"
+	"github.com/preau-ent/preau/internal/directory"
 )
 
 // importSmallExport imports, as the system, an export that adopts the fixture's collège
@@ -93,4 +95,31 @@ func TestCloseSchoolYearFromConsole(t *testing.T) {
 	}
 	// The pupil's account is untouched.
 	k.As(f.Pupil)
+}
+
+func TestActivationLettersFromConsole(t *testing.T) {
+	k := apptest.New(t)
+	f := k.School
+	s := k.App.Services
+	p, err := s.Directory.CreatePerson(k.Ctx, k.Sys, directory.PersonInput{FirstName: "Chloé", LastName: "Lefèvre", Profile: directory.Eleve, StructureIDs: []string{f.College.ID}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Directory.AddMember(k.Ctx, k.Sys, f.Class.ID, p.ID); err != nil {
+		t.Fatal(err)
+	}
+	head := k.As(f.Head)
+	resp, body := head.Get("/admin/structures/" + f.College.ID + "/lettres")
+	status(t, resp, body, http.StatusOK)
+	has(t, body, "Lettres d'activation", "4e A", "Chaque impression délivre de nouveaux codes")
+	resp, body = head.Post("/admin/structures/"+f.College.ID+"/lettres", url.Values{"pour": {"personne"}})
+	status(t, resp, body, http.StatusBadRequest)
+	has(t, body, "Choisissez pour qui imprimer les lettres.")
+	resp, body = head.Post("/admin/structures/"+f.College.ID+"/lettres", url.Values{"pour": {"tous"}, "classe": {f.Class.ID}})
+	status(t, resp, body, http.StatusOK)
+	if resp.Header.Get("Content-Type") != "application/pdf" || !strings.HasPrefix(body, "%PDF-") {
+		t.Fatalf("pas de PDF : %s", resp.Header.Get("Content-Type"))
+	}
+	resp, body = k.As(f.Teacher).Post("/admin/structures/"+f.College.ID+"/lettres", url.Values{"pour": {"tous"}})
+	status(t, resp, body, http.StatusForbidden)
 }

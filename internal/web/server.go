@@ -18,6 +18,7 @@ import (
 	"github.com/preau-ent/preau/internal/commrules"
 	"github.com/preau-ent/preau/internal/csvfeed"
 	"github.com/preau-ent/preau/internal/directory"
+	"github.com/preau-ent/preau/internal/letters"
 	"github.com/preau-ent/preau/internal/platform/actor"
 	"github.com/preau-ent/preau/internal/platform/audit"
 	"github.com/preau-ent/preau/internal/platform/db"
@@ -39,8 +40,9 @@ type Services struct {
 	Portals   *portal.Service
 	Spool     *mail.Spool // nil when mails go through SMTP
 	Catalog   *i18n.Catalog
-	AAF       *aaf.Importer // directory feeds: AAF imports and their reports
-	CSV       *csvfeed.Feed // CSV imports for schools outside the AAF
+	AAF       *aaf.Importer    // directory feeds: AAF imports and their reports
+	CSV       *csvfeed.Feed    // CSV imports for schools outside the AAF
+	Letters   *letters.Service // activation letters to print
 }
 
 // Options are the HTTP settings.
