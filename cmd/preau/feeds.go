@@ -28,11 +28,7 @@ func importCmd(ctx context.Context, args []string, out io.Writer) error {
 		fmt.Fprint(out, importUsage)
 		return errors.New("indiquez « aaf » et un dossier")
 	}
-	var grace, purge time.Duration
-	cfg, fs, err := parse("import aaf", args[1:], func(fs *flag.FlagSet) {
-		fs.DurationVar(&grace, "grace", aaf.DefaultGrace, "délai pendant lequel une personne absente de l'export garde son accès")
-		fs.DurationVar(&purge, "purge", aaf.DefaultPurgeAfter, "délai après la fin d'accès avant la suppression définitive")
-	})
+	cfg, fs, err := parse("import aaf", args[1:], nil)
 	if err != nil {
 		return err
 	}
@@ -45,7 +41,7 @@ func importCmd(ctx context.Context, args []string, out io.Writer) error {
 		return err
 	}
 	defer a.Close()
-	im := aaf.New(a.DB, a.Services.Directory, a.Services.Audit, a.Services.Rights, aaf.Options{Grace: grace, PurgeAfter: purge,
+	im := aaf.New(a.DB, a.Services.Directory, a.Services.Audit, a.Services.Rights, aaf.Options{Grace: cfg.AAFGrace, PurgeAfter: cfg.AAFPurge,
 		Progress: func(done, total int) { fmt.Fprintf(out, "  fichier %d/%d lu\n", done, total) }})
 	rep, err := im.ImportDir(ctx, actor.System("import"), fs.Arg(0))
 	if rep != nil {

@@ -146,6 +146,10 @@ func serve(ctx context.Context, args []string) error {
 		MaxHeaderBytes:    64 << 10,
 	}
 	go a.Server.Housekeeping(ctx)
+	if cfg.AAFDrop != "" {
+		slog.Info("dossier de dépôt AAF surveillé", "dossier", cfg.AAFDrop)
+		go a.Services.AAF.Watch(ctx, cfg.AAFDrop, time.Minute)
+	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.ListenAndServe() }()
 	slog.Info("Préau écoute", "adresse", "http://"+cfg.Addr, "portail", cfg.BaseHost, "base", redact(cfg.Database), "version", version)

@@ -583,3 +583,54 @@ func TestSchoolYearRolloverThenImportBuildsTheNewYear(t *testing.T) {
 		t.Error("E1 doit garder son compte et changer de classe")
 	}
 }
+
+func TestDropFolderImportsReadyExportsOnly(t *testing.T) {
+	e := setup(t)
+	drop := t.TempDir()
+	put := func(name string, files map[string]string, ready bool) {
+		dir := filepath.Join(drop, name)
+		if err := os.MkdirAll(dir, 0o750); err != nil {
+			t.Fatal(err)
+		}
+		for n, body := range files {
+			if err := os.WriteFile(filepath.Join(dir, n), []byte(body), 0o600); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if ready {
+			if err := os.WriteFile(filepath.Join(dir, aaf.ReadyMarker), nil, 0o600); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	put("rentree", baseExport(t, "20260901"), true)
+	broken := baseExport(t, "20260902")
+	broken["ENT_Complet_20260902_Eleve_0000.xml"] = "<ficAlimMENESR><addRequest>"
+	put("casse", broken, true)
+	put("en-transfert", baseExport(t, "20260903"), false)
+
+	reps, err := e.im.ImportReady(e.ctx, drop)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(reps) != 2 {
+		t.Fatalf("%d imports", len(reps))
+	}
+	if n := e.count(t, `SELECT COUNT(*) FROM persons WHERE external_id IS NOT NULL`); n != 7 {
+		t.Errorf("%d personnes importées", n)
+	}
+	list := func(d string) string {
+		entries, _ := os.ReadDir(filepath.Join(drop, d))
+		var names []string
+		for _, x := range entries {
+			names = append(names, x.Name()[strings.LastIndex(x.Name(), "-")+1:])
+		}
+		return strings.Join(names, ",")
+	}
+	if got := list(aaf.DoneDir) + "|" + list(aaf.FailedDir) + "|" + list(aaf.ClaimedDir); got != "rentree|casse|" {
+		t.Errorf("dossiers traités|échecs|en cours : %s", got)
+	}
+	if _, err := os.Stat(filepath.Join(drop, "en-transfert")); err != nil {
+		t.Error("un export sans marqueur doit attendre")
+	}
+}

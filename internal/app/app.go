@@ -121,7 +121,8 @@ func Open(ctx context.Context, c *config.Config) (*App, error) {
 		return nil, fmt.Errorf("migrations : %w", err)
 	}
 	o := Options{Name: c.Name, BaseHost: c.BaseHost, SpoolDir: filepath.Join(c.DataDir, "mail-spool"), SecureCookies: c.SecureCookies,
-		TrustProxy: c.TrustProxy, MaxInflight: c.MaxInflight, Account: account.Config{SessionIdle: c.SessionIdle}}
+		TrustProxy: c.TrustProxy, MaxInflight: c.MaxInflight, Account: account.Config{SessionIdle: c.SessionIdle},
+		AAF: aaf.Options{Grace: c.AAFGrace, PurgeAfter: c.AAFPurge}}
 	if strings.TrimSpace(c.SMTPHost) != "" {
 		o.Mail = mail.NewSMTP(c.SMTPHost, c.SMTPPort, c.SMTPUser, c.SMTPPassword, c.MailFrom)
 	}
