@@ -69,6 +69,8 @@ type Importer struct {
 	audit  *audit.Log
 	rights *rights.Service
 	opts   Options
+	// live is the progress of the background imports this process runs, by job.
+	live *sync.Map
 }
 
 // New returns the importer.
@@ -85,7 +87,7 @@ func New(d *db.DB, dir *directory.Service, al *audit.Log, rs *rights.Service, o 
 	if o.Parsers <= 0 {
 		o.Parsers = min(runtime.GOMAXPROCS(0), 8)
 	}
-	return &Importer{db: d, dir: dir, audit: al, rights: rs, opts: o}
+	return &Importer{db: d, dir: dir, audit: al, rights: rs, opts: o, live: &sync.Map{}}
 }
 
 // Options returns the options in force, defaults applied.

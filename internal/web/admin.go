@@ -66,6 +66,9 @@ func (s *Server) adminRoutes(mux *http.ServeMux) {
 
 	h("GET /admin/imports", s.adminImports)
 	h("GET /admin/imports/{id}", s.adminImport)
+	h("POST "+uploadPath, s.adminUpload)
+	h("GET /admin/imports/taches/{id}", s.adminJob)
+	h("GET /admin/imports/taches/{id}/etat", s.adminJobJSON)
 	h("POST /admin/annee/cloture", s.adminCloseYear)
 
 	h("GET /admin/journal", s.adminJournal)

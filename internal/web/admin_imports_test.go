@@ -1,6 +1,9 @@
 package web_test
 
 import (
+	"bytes"
+	"encoding/json"
+	"mime/multipart"
 	"net/http"
 	"net/url"
 	"os"
@@ -8,6 +11,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/preau-ent/preau/internal/app/apptest"
 	"github.com/preau-ent/preau/internal/directory"
@@ -122,4 +126,71 @@ func TestActivationLettersFromConsole(t *testing.T) {
 	}
 	resp, body = k.As(f.Teacher).Post("/admin/structures/"+f.College.ID+"/lettres", url.Values{"pour": {"tous"}})
 	status(t, resp, body, http.StatusForbidden)
+}
+
+// uploadExport posts files to the console's upload as a browser would.
+func uploadExport(t *testing.T, c *apptest.Client, files map[string]string) (*http.Response, string) {
+	t.Helper()
+	var buf bytes.Buffer
+	w := multipart.NewWriter(&buf)
+	for name, body := range files {
+		part, err := w.CreateFormFile("fichiers", name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		part.Write([]byte(body))
+	}
+	w.Close()
+	return c.Do("POST", "/admin/imports/televersement", &buf, http.Header{"Content-Type": {w.FormDataContentType()}, "Sec-Fetch-Site": {"same-origin"}})
+}
+
+func TestUploadedExportIsImportedInTheBackground(t *testing.T) {
+	k := apptest.New(t)
+	f := k.School
+	head := `<?xml version="1.0" encoding="UTF-8"?><ficAlimMENESR>`
+	files := map[string]string{
+		"ENT_Complet_20260901_EtabEducNat_0000.xml": head + `<addRequest><operationalAttributes><attr name="categorieStructure"><value>EtabEducNat</value></attr></operationalAttributes>
+			<identifier><id>100</id></identifier><attributes><attr name="ENTStructureUAI"><value>0690001A</value></attr></attributes></addRequest></ficAlimMENESR>`,
+		"ENT_Complet_20260901_Eleve_0000.xml": head + `<addRequest><operationalAttributes><attr name="categoriePersonne"><value>Eleve</value></attr></operationalAttributes>
+			<identifier><id>E1</id></identifier><attributes><attr name="sn"><value>Garnier</value></attr><attr name="givenName"><value>Inès</value></attr>
+			<attr name="ENTPersonStructRattach"><value>100</value></attr></attributes></addRequest></ficAlimMENESR>`,
+	}
+	// Only super administrators import.
+	resp, body := uploadExport(t, k.As(f.Head), files)
+	status(t, resp, body, http.StatusForbidden)
+
+	super := k.As(f.Admin)
+	resp, body = uploadExport(t, super, map[string]string{"notes.txt": "pas un export"})
+	status(t, resp, body, http.StatusBadRequest)
+	has(t, body, "ne forment pas un export AAF")
+
+	resp, body = uploadExport(t, super, files)
+	job := redirected(t, resp, body, "/admin/imports/taches/")
+	var state struct {
+		Status string `json:"status"`
+		Report string `json:"report"`
+		Done   int    `json:"files_done"`
+		Total  int    `json:"files_total"`
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		resp, body = super.Get(job + "/etat")
+		status(t, resp, body, http.StatusOK)
+		if err := json.Unmarshal([]byte(body), &state); err != nil {
+			t.Fatal(err)
+		}
+		if state.Status != "running" || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if state.Status != "done" || state.Done != 2 || state.Total != 2 || state.Report == "" {
+		t.Fatalf("tâche : %+v", state)
+	}
+	resp, body = super.Get(job)
+	status(t, resp, body, http.StatusOK)
+	has(t, body, "L'import est terminé.", "/admin/imports/"+state.Report)
+	if _, err := k.App.Services.Directory.PersonByLogin(k.Ctx, "ines.garnier"); err != nil {
+		t.Errorf("élève importée : %v", err)
+	}
 }
