@@ -114,6 +114,12 @@ func newRun(ctx context.Context, im *Importer, tx *sql.Tx, rep *Report, files []
 		r.close()
 		return nil, err
 	}
+	if r.full {
+		if err := r.logins.Preload(ctx); err != nil {
+			r.close()
+			return nil, err
+		}
+	}
 	return r, nil
 }
 
@@ -817,6 +823,13 @@ func (r *run) exec(q string, args ...any) (int64, error) {
 func (r *run) finish() error {
 	if err := r.bulk.flush(r.ctx); err != nil {
 		return err
+	}
+	if r.im.db.Dialect == db.Postgres {
+		// The work tables were filled inside this transaction: without fresh
+		// statistics the planner takes them for empty and joins them row by row.
+		if _, err := r.exec(`ANALYZE aaf_work_touched, aaf_work_owners, aaf_work_links, persons, person_links, person_structures, group_members`); err != nil {
+			return err
+		}
 	}
 	steps := []struct {
 		what string

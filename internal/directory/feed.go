@@ -75,6 +75,20 @@ func NewLoginAllocator(q db.Querier) *LoginAllocator {
 	return &LoginAllocator{q: q, taken: map[string]bool{}, next: map[string]int{}}
 }
 
+// Preload reads every login at once: for a feed that knows it will create many
+// persons (a full export), one query instead of a look-up per name first.
+func (a *LoginAllocator) Preload(ctx context.Context) error {
+	all, err := db.Strings(ctx, a.q, `SELECT login FROM persons`)
+	if err != nil {
+		return err
+	}
+	for _, l := range all {
+		a.taken[l] = true
+	}
+	a.loaded = true
+	return nil
+}
+
 // Next returns a free login for a person named first last, and reserves it.
 func (a *LoginAllocator) Next(ctx context.Context, first, last string) (string, error) {
 	base := LoginBase(first, last)
