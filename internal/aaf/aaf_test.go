@@ -634,3 +634,40 @@ func TestDropFolderImportsReadyExportsOnly(t *testing.T) {
 		t.Error("un export sans marqueur doit attendre")
 	}
 }
+
+func TestFirstDegreeExport(t *testing.T) {
+	e := setup(t)
+	files := map[string]string{
+		"ENT_Complet_20260901_EtabEducNat_0000.xml": doc(rec("addRequest", "EtabEducNat", "E300",
+			a{"ENTStructureUAI", "0690300K"}, a{"ENTStructureNomCourant", "ECOLE ELEMENTAIRE PUBLIQUE LES TILLEULS"},
+			a{"ENTStructureTypeStruct", "ECOLE ELEMENTAIRE"}, a{"ENTEcoleCommune", "BRON"})),
+		"ENT_Complet_20260901_Eleve_0000.xml": doc(rec("addRequest", "Eleve", "P1",
+			a{"ENTPersonNom", "Roux"}, a{"ENTPersonPrenom", "Maël"}, a{"ENTPersonStructRattach", "E300"},
+			a{"ENTPersonClasses", "E300$CM1-A"}, a{"ENTEleveAutoriteParentale", "G1"}, a{"ENTEleveNiveau", "CM1"})),
+		"ENT_Complet_20260901_PersRelEleve_0000.xml": doc(rec("addRequest", "PersRelEleve", "G1",
+			a{"ENTPersonNom", "Roux"}, a{"ENTPersonPrenom", "Inès"}, a{"ENTPersonMail", "ines.roux@example.org"})),
+		"ENT_Complet_20260901_PersEducNat_0000.xml": doc(rec("addRequest", "PersEducNat", "M1",
+			a{"ENTPersonNom", "Faure"}, a{"ENTPersonPrenom", "Léo"}, a{"ENTPersonStructRattach", "E300"},
+			a{"ENTPersonFonctions", "E300$ENS$ENSEIGNEMENT$$"}, a{"ENTPersonClasses", "E300$CM1-A"})),
+	}
+	rep := e.importDir(t, write(t, files))
+	if rep.Created != 3 || rep.Rejected != 0 || rep.Warnings != 0 {
+		t.Fatalf("rapport : %+v", rep)
+	}
+	if got := e.str(t, `SELECT kind || ':' || name || ':' || city FROM structures WHERE uai = '0690300K'`); got != "ecole:ECOLE ELEMENTAIRE PUBLIQUE LES TILLEULS:BRON" {
+		t.Errorf("école : %s", got)
+	}
+	if got := e.situation(t, "P1"); got != "structures=0690300K classes=CM1-A parents=G1 children= teaching= auto=class_profile:Eleve:CM1-A" {
+		t.Errorf("élève : %s", got)
+	}
+	// The teacher of an école is a teacher of its classes; the parent gets their e-mail.
+	if got := e.situation(t, "M1"); got != "structures=0690300K classes= parents= children= teaching=CM1-A/ auto=class_profile:Enseignant:CM1-A" {
+		t.Errorf("enseignant : %s", got)
+	}
+	if p := e.person(t, "M1"); p.Profile != directory.Enseignant {
+		t.Errorf("profil : %s", p.Profile)
+	}
+	if p := e.person(t, "G1"); p.Email != "ines.roux@example.org" || p.Profile != directory.Responsable {
+		t.Errorf("responsable : %+v", p)
+	}
+}
