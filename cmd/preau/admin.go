@@ -22,6 +22,9 @@ Actions :
         sans --password : délivre un nouveau code d'activation ; avec : fixe le mot de passe
   unlock IDENTIFIANT
         déverrouille un compte bloqué après trop d'essais
+  close-year [--structure UAI]
+        clôt l'année scolaire (d'un établissement, ou de tout le déploiement) : classes et
+        groupes archivés, élèves détachés ; le prochain import construit la nouvelle année
 `
 
 func admin(ctx context.Context, args []string, out io.Writer) error {
@@ -116,6 +119,20 @@ func admin(ctx context.Context, args []string, out io.Writer) error {
 			return err
 		}
 		fmt.Fprintf(out, "Compte %s déverrouillé.\n", p.Login)
+	case "close-year":
+		var structureID string
+		if uai != "" {
+			st, err := s.Directory.StructureByUAI(ctx, uai)
+			if err != nil {
+				return fmt.Errorf("établissement %s : %w", uai, err)
+			}
+			structureID = st.ID
+		}
+		ro, err := s.AAF.CloseSchoolYear(ctx, sys, structureID)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(out, "Année scolaire close : %d classes et %d groupes archivés, %d élèves détachés.\n", ro.Classes, ro.Groups, ro.Pupils)
 	default:
 		fmt.Fprint(out, adminUsage)
 		return fmt.Errorf("action inconnue : %s", action)

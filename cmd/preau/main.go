@@ -32,7 +32,9 @@ Utilisation : preau <commande> [options]
 Commandes :
   serve     lance le serveur web (--demo charge la démonstration au premier lancement)
   migrate   applique les migrations de la base de données
-  demo      charge la communauté scolaire de démonstration
+  demo      charge la communauté scolaire de démonstration ;
+            demo aaf --persons N écrit un export AAF synthétique
+  import    import aaf DOSSIER : importe un export AAF complet ou delta
   admin     administration : create-superadmin, reset-password, unlock
   bench     mesure la charge (tableau de bord, annuaire, connexions) sur un annuaire généré
   version   affiche la version
@@ -55,7 +57,13 @@ func main() {
 	case "migrate":
 		err = migrate(ctx, args)
 	case "demo":
-		err = loadDemo(ctx, args, os.Stdout)
+		if len(args) > 0 && args[0] == "aaf" {
+			err = demoAAF(args[1:], os.Stdout)
+		} else {
+			err = loadDemo(ctx, args, os.Stdout)
+		}
+	case "import":
+		err = importCmd(ctx, args, os.Stdout)
 	case "admin":
 		err = admin(ctx, args, os.Stdout)
 	case "bench":
@@ -138,6 +146,10 @@ func serve(ctx context.Context, args []string) error {
 		MaxHeaderBytes:    64 << 10,
 	}
 	go a.Server.Housekeeping(ctx)
+	if cfg.AAFDrop != "" {
+		slog.Info("dossier de dépôt AAF surveillé", "dossier", cfg.AAFDrop)
+		go a.Services.AAF.Watch(ctx, cfg.AAFDrop, time.Minute)
+	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.ListenAndServe() }()
 	slog.Info("Préau écoute", "adresse", "http://"+cfg.Addr, "portail", cfg.BaseHost, "base", redact(cfg.Database), "version", version)

@@ -13,9 +13,12 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
+	"github.com/preau-ent/preau/internal/aaf"
 	"github.com/preau-ent/preau/internal/account"
 	"github.com/preau-ent/preau/internal/commrules"
+	"github.com/preau-ent/preau/internal/csvfeed"
 	"github.com/preau-ent/preau/internal/directory"
+	"github.com/preau-ent/preau/internal/letters"
 	"github.com/preau-ent/preau/internal/platform/audit"
 	"github.com/preau-ent/preau/internal/platform/config"
 	"github.com/preau-ent/preau/internal/platform/db"
@@ -30,6 +33,7 @@ import (
 // Migrations lists every service's migrations in dependency order.
 var Migrations = []db.Migrations{
 	directory.Migrations, account.Migrations, rights.Migrations, commrules.Migrations, portal.Migrations, audit.Migrations,
+	aaf.Migrations,
 }
 
 // Catalog is the deployment's application catalog, in dashboard order.
@@ -57,6 +61,7 @@ type Options struct {
 	SecureCookies bool
 	TrustProxy    bool
 	MaxInflight   int
+	AAF           aaf.Options // grace period and purge delay of the directory feeds
 }
 
 // Build wires the services over an open, migrated database.
@@ -90,7 +95,9 @@ func Build(d *db.DB, o Options) (*App, error) {
 	dir := directory.New(d, al, rs, comm)
 	acc := account.New(d, al, dir, rs, sender, o.Account)
 	portals := portal.New(d, al, rs, dir, o.BaseHost, o.Name)
-	svc := web.Services{DB: d, Audit: al, Rights: rs, Comm: comm, Directory: dir, Accounts: acc, Portals: portals, Spool: spool, Catalog: catalog}
+	feeds := aaf.New(d, dir, al, rs, o.AAF)
+	svc := web.Services{DB: d, Audit: al, Rights: rs, Comm: comm, Directory: dir, Accounts: acc, Portals: portals, Spool: spool, Catalog: catalog, AAF: feeds,
+		CSV: csvfeed.New(d, dir, al, rs), Letters: letters.New(d, dir, acc, rs)}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}), collectors.NewDBStatsCollector(d.DB, "preau"))
 	srv, err := web.New(svc, web.Options{SecureCookies: o.SecureCookies, TrustProxy: o.TrustProxy, MaxInflight: o.MaxInflight, SessionIdle: o.Account.SessionIdle, Registry: reg})
@@ -114,7 +121,8 @@ func Open(ctx context.Context, c *config.Config) (*App, error) {
 		return nil, fmt.Errorf("migrations : %w", err)
 	}
 	o := Options{Name: c.Name, BaseHost: c.BaseHost, SpoolDir: filepath.Join(c.DataDir, "mail-spool"), SecureCookies: c.SecureCookies,
-		TrustProxy: c.TrustProxy, MaxInflight: c.MaxInflight, Account: account.Config{SessionIdle: c.SessionIdle}}
+		TrustProxy: c.TrustProxy, MaxInflight: c.MaxInflight, Account: account.Config{SessionIdle: c.SessionIdle},
+		AAF: aaf.Options{Grace: c.AAFGrace, PurgeAfter: c.AAFPurge}}
 	if strings.TrimSpace(c.SMTPHost) != "" {
 		o.Mail = mail.NewSMTP(c.SMTPHost, c.SMTPPort, c.SMTPUser, c.SMTPPassword, c.MailFrom)
 	}

@@ -22,3 +22,7 @@ var lastNames = []string{
 	"Picard", "Roger", "Fabre", "Aubert", "Lemoine", "Renaud", "Dumas", "Lacroix", "Olivier", "Philippe",
 	"Bourgeois", "Pierre", "Benoît", "Rey", "Leclerc", "Payet", "Rolland", "Leclercq", "Guillaume", "Lecomte",
 }
+
+// SyntheticNames returns the invented first and last names the generators draw
+// from (the AAF export generator among them): no real person's data.
+func SyntheticNames() (first, last []string) { return firstNames, lastNames }

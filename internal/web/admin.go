@@ -57,6 +57,20 @@ func (s *Server) adminRoutes(mux *http.ServeMux) {
 	h("POST /admin/personnes/{id}/fonctions/retirer", s.adminRemoveFunction)
 	h("POST /admin/personnes/{id}/structures", s.adminAttachStructure)
 
+	h("GET /admin/structures/{id}/import-csv", s.adminCSV)
+	h("POST /admin/structures/{id}/import-csv/apercu", s.adminCSVPreview)
+	h("POST /admin/structures/{id}/import-csv/importer", s.adminCSVImport)
+
+	h("GET /admin/structures/{id}/lettres", s.adminLetters)
+	h("POST /admin/structures/{id}/lettres", s.adminPrintLetters)
+
+	h("GET /admin/imports", s.adminImports)
+	h("GET /admin/imports/{id}", s.adminImport)
+	h("POST "+uploadPath, s.adminUpload)
+	h("GET /admin/imports/taches/{id}", s.adminJob)
+	h("GET /admin/imports/taches/{id}/etat", s.adminJobJSON)
+	h("POST /admin/annee/cloture", s.adminCloseYear)
+
 	h("GET /admin/journal", s.adminJournal)
 	h("GET /admin/courriels", s.adminMails)
 	h("GET /admin/courriels/{name}", s.adminMail)

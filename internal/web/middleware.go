@@ -149,6 +149,10 @@ func (s *Server) withLimits(next http.Handler) http.Handler {
 		limit := int64(maxFormBody)
 		if strings.HasPrefix(r.Header.Get("Content-Type"), "multipart/") {
 			limit = 2 << 20
+			if r.Method == http.MethodPost && r.URL.Path == uploadPath {
+				// AAF exports, streamed to disk by their handler.
+				limit = uploadLimit
+			}
 		}
 		r.Body = http.MaxBytesReader(w, r.Body, limit)
 		next.ServeHTTP(w, r)

@@ -13,9 +13,13 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/preau-ent/preau/internal/aaf"
 	"github.com/preau-ent/preau/internal/account"
 	"github.com/preau-ent/preau/internal/commrules"
+	"github.com/preau-ent/preau/internal/csvfeed"
 	"github.com/preau-ent/preau/internal/directory"
+	"github.com/preau-ent/preau/internal/letters"
+	"github.com/preau-ent/preau/internal/platform/actor"
 	"github.com/preau-ent/preau/internal/platform/audit"
 	"github.com/preau-ent/preau/internal/platform/db"
 	"github.com/preau-ent/preau/internal/platform/i18n"
@@ -36,6 +40,9 @@ type Services struct {
 	Portals   *portal.Service
 	Spool     *mail.Spool // nil when mails go through SMTP
 	Catalog   *i18n.Catalog
+	AAF       *aaf.Importer    // directory feeds: AAF imports and their reports
+	CSV       *csvfeed.Feed    // CSV imports for schools outside the AAF
+	Letters   *letters.Service // activation letters to print
 }
 
 // Options are the HTTP settings.
@@ -104,6 +111,13 @@ func (s *Server) Housekeeping(ctx context.Context) {
 		case <-t.C:
 			if err := s.svc.Accounts.PurgeExpired(ctx); err != nil {
 				slog.Error("purge des sessions expirées", "err", err)
+			}
+			// Persons who left the directory's feeds lose access, then are purged,
+			// on schedule even when no import comes.
+			if ended, purged, err := s.svc.AAF.Sweep(ctx, actor.System("conservation")); err != nil {
+				slog.Error("délais de conservation de l'annuaire", "err", err)
+			} else if ended+purged > 0 {
+				slog.Info("délais de conservation de l'annuaire", "accès retirés", ended, "personnes supprimées", purged)
 			}
 			// Application logs are kept one year (CNIL recommendation: 6 months to 1 year).
 			if _, err := s.svc.Audit.Purge(ctx, time.Now().AddDate(-1, 0, 0)); err != nil {

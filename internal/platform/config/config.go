@@ -29,6 +29,9 @@ type Config struct {
 	MailFrom      string        // PREAU_MAIL_FROM
 	LogLevel      string        // PREAU_LOG_LEVEL: debug, info, warn, error
 	LogFormat     string        // PREAU_LOG_FORMAT: text or json
+	AAFDrop       string        // PREAU_AAF_DROP: folder watched for AAF exports to import ("" : none)
+	AAFGrace      time.Duration // PREAU_AAF_GRACE: a person missing from the exports keeps access this long
+	AAFPurge      time.Duration // PREAU_AAF_PURGE: and is deleted this long after losing it
 }
 
 // Flags registers the configuration's flags on fs; call Finish after fs.Parse.
@@ -50,6 +53,9 @@ func Flags(fs *flag.FlagSet) *Config {
 	fs.StringVar(&c.MailFrom, "mail-from", env("PREAU_MAIL_FROM", "ne-pas-repondre@localhost"), "expéditeur des courriels (PREAU_MAIL_FROM)")
 	fs.StringVar(&c.LogLevel, "log-level", env("PREAU_LOG_LEVEL", "info"), "niveau de journalisation (PREAU_LOG_LEVEL)")
 	fs.StringVar(&c.LogFormat, "log-format", env("PREAU_LOG_FORMAT", "text"), "format des journaux : text ou json (PREAU_LOG_FORMAT)")
+	fs.StringVar(&c.AAFDrop, "aaf-drop", env("PREAU_AAF_DROP", ""), "dossier de dépôt surveillé des exports AAF à importer (PREAU_AAF_DROP)")
+	fs.DurationVar(&c.AAFGrace, "aaf-grace", envDuration("PREAU_AAF_GRACE", 90*24*time.Hour), "délai d'accès d'une personne absente des exports AAF (PREAU_AAF_GRACE)")
+	fs.DurationVar(&c.AAFPurge, "aaf-purge", envDuration("PREAU_AAF_PURGE", 90*24*time.Hour), "délai de suppression après la fin d'accès (PREAU_AAF_PURGE)")
 	return c
 }
 

@@ -390,6 +390,14 @@ func (tab *Tab) Fill(sel, value string) {
 	}
 }
 
+// Upload chooses files for the file input matching the CSS selector, as a person
+// picking them in the browser's dialog would.
+func (tab *Tab) Upload(sel string, paths ...string) {
+	tab.t.Helper()
+	what := fmt.Sprintf("Upload(%q, %q)", sel, paths)
+	tab.run(what, chromedp.WaitReady(chromedp.CSS(sel)), chromedp.SetUploadFiles(chromedp.CSS(sel), paths))
+}
+
 // Click waits for the visible element matching the CSS selector and clicks
 // it. It does not wait for a page that the click may load: use ClickAndWait
 // for a link or a submit button.

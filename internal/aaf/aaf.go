@@ -1,0 +1,259 @@
+// Package aaf imports the national directory exports (AAF, files ficAlimMENESR) into
+// the directory: établissements, subjects, pupils, responsables, teachers and staff,
+// with their classes, groups, functions, teaching and family links, in full exports
+// and in deltas.
+//
+// The AAF jointure is a person's identity: a person found again is updated in place
+// and keeps login, password and activation across imports and changes of school.
+// A person missing from a full export, or deleted by a delta, is marked, loses access
+// after a grace period and is purged after a second one; coming back clears the mark.
+//
+// One import is one transaction: a file that cannot be read changes nothing, while a
+// wrong record is rejected with its reason and the rest goes through. Files are read
+// as streams (several at once) and written with multi-row statements, so that memory
+// depends on the number of persons in the directory (a few maps keyed by jointure),
+// not on the size of the files.
+package aaf
+
+import (
+	"bufio"
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"runtime"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/preau-ent/preau/internal/directory"
+	"github.com/preau-ent/preau/internal/platform/actor"
+	"github.com/preau-ent/preau/internal/platform/audit"
+	"github.com/preau-ent/preau/internal/platform/db"
+	"github.com/preau-ent/preau/internal/platform/ids"
+	"github.com/preau-ent/preau/internal/rights"
+)
+
+//go:embed migrations/*.sql
+var migrations embed.FS
+
+// Migrations are the importer's tables (they need the directory's); register them
+// after the directory's.
+var Migrations = db.Embedded("aaf", migrations)
+
+// Default retention (DESIGN.md, lessons from the field; CNIL: deleted within three
+// months once the account is no longer needed).
+const (
+	DefaultGrace      = 90 * 24 * time.Hour
+	DefaultPurgeAfter = 90 * 24 * time.Hour
+)
+
+// Options tune the importer; zero fields take the defaults.
+type Options struct {
+	Grace      time.Duration    // a marked person keeps access this long (default 90 days)
+	PurgeAfter time.Duration    // and is purged this long after losing access (default 90 days)
+	Now        func() time.Time // the clock (tests)
+	Parsers    int              // files read at once (default: the processors, at most 8)
+	// Progress, when set, is told after each file how many of the export's files
+	// are done (the console's progress bar).
+	Progress func(filesDone, files int)
+}
+
+// Importer imports AAF exports and keeps their reports.
+type Importer struct {
+	db     *db.DB
+	dir    *directory.Service
+	audit  *audit.Log
+	rights *rights.Service
+	opts   Options
+	// live is the progress of the background imports this process runs, by job.
+	live *sync.Map
+}
+
+// New returns the importer.
+func New(d *db.DB, dir *directory.Service, al *audit.Log, rs *rights.Service, o Options) *Importer {
+	if o.Grace <= 0 {
+		o.Grace = DefaultGrace
+	}
+	if o.PurgeAfter <= 0 {
+		o.PurgeAfter = DefaultPurgeAfter
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Parsers <= 0 {
+		o.Parsers = min(runtime.GOMAXPROCS(0), 8)
+	}
+	return &Importer{db: d, dir: dir, audit: al, rights: rs, opts: o, live: &sync.Map{}}
+}
+
+// Options returns the options in force, defaults applied.
+func (im *Importer) Options() Options { return im.opts }
+
+// ImportDir imports the export files of a folder (one export, or successive deltas).
+func (im *Importer) ImportDir(ctx context.Context, a actor.Actor, dir string) (*Report, error) {
+	files, ignored, err := DirSources(dir)
+	if err != nil {
+		return nil, err
+	}
+	rep, err := im.Import(ctx, a, dir, files)
+	if rep != nil {
+		rep.Ignored = ignored
+	}
+	return rep, err
+}
+
+// Import imports the files of one export; source names it in the report. Only a super
+// administrator (or the system) imports. The report is returned, and stored, whether
+// the import succeeded or not; on failure nothing else was changed.
+func (im *Importer) Import(ctx context.Context, a actor.Actor, source string, files []Source) (*Report, error) {
+	ok, err := im.rights.IsSuperAdmin(ctx, a)
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		return nil, actor.ErrForbidden
+	}
+	planned, kind, err := plan(files)
+	if err != nil {
+		return nil, err
+	}
+	rep := &Report{ID: ids.New(), Kind: kind, Status: StatusOK, Source: source, ActorLogin: a.Login, StartedAt: im.opts.Now()}
+	for _, f := range planned {
+		rep.Files = append(rep.Files, FileStat{Name: f.Name, Type: f.typ})
+	}
+	slog.Info("import AAF", "source", source, "type", kind, "fichiers", len(planned))
+	err = im.db.Tx(ctx, func(tx *sql.Tx) error {
+		r, err := newRun(ctx, im, tx, rep, planned)
+		if err != nil {
+			return err
+		}
+		defer r.close()
+		if err := r.run(); err != nil {
+			return err
+		}
+		rep.FinishedAt = im.opts.Now()
+		if err := rep.store(ctx, tx); err != nil {
+			return err
+		}
+		return im.audit.WriteTx(ctx, tx, im.auditEntry(a, rep))
+	})
+	if err != nil {
+		rep.Status, rep.Error, rep.FinishedAt = StatusFailed, err.Error(), im.opts.Now()
+		// The directory is untouched; the report of the failure is kept apart. A
+		// cancelled import cannot write it with its own context.
+		wctx := context.WithoutCancel(ctx)
+		serr := im.db.Tx(wctx, func(tx *sql.Tx) error {
+			if err := rep.store(wctx, tx); err != nil {
+				return err
+			}
+			return im.audit.WriteTx(wctx, tx, im.auditEntry(a, rep))
+		})
+		if serr != nil {
+			slog.Error("rapport d'import AAF non enregistré", "err", serr)
+		}
+		return rep, err
+	}
+	if err := im.db.Analyze(ctx); err != nil {
+		slog.Warn("statistiques de la base non rafraîchies après l'import", "err", err)
+	}
+	return rep, nil
+}
+
+func (im *Importer) auditEntry(a actor.Actor, rep *Report) audit.Entry {
+	return audit.Entry{At: rep.FinishedAt, ActorID: a.PersonID, ActorLogin: a.Login, IP: a.IP, Action: "aaf.import",
+		TargetType: "aaf_report", TargetID: rep.ID, Success: rep.Status == StatusOK, Details: map[string]string{
+			"kind": rep.Kind, "files": strconv.Itoa(len(rep.Files)), "created": strconv.Itoa(rep.Created),
+			"updated": strconv.Itoa(rep.Updated), "marked": strconv.Itoa(rep.Marked), "restored": strconv.Itoa(rep.Restored),
+			"rejected": strconv.Itoa(rep.Rejected), "purged": strconv.Itoa(rep.Purged), "error": clip(rep.Error, 300)}}
+}
+
+// ---- reading files ----
+
+// parsed is a batch of records of one file, or the error that ends it.
+type parsed struct {
+	recs []*Record
+	err  error
+}
+
+const recordsPerBatch = 256
+
+// reader reads the files with several goroutines, each file in order, and hands
+// the records over file after file: file i's channel is read to its end before file
+// i+1's. Each channel holds a few batches, so memory does not grow with the files.
+type reader struct {
+	chans   []chan parsed
+	headers []map[string]string
+	cancel  context.CancelFunc
+	wg      sync.WaitGroup
+}
+
+func (im *Importer) read(ctx context.Context, files []plannedFile) *reader {
+	ctx, cancel := context.WithCancel(ctx)
+	rd := &reader{chans: make([]chan parsed, len(files)), headers: make([]map[string]string, len(files)), cancel: cancel}
+	for i := range files {
+		rd.chans[i] = make(chan parsed, 4)
+	}
+	workers := min(im.opts.Parsers, len(files))
+	for w := 0; w < workers; w++ {
+		rd.wg.Add(1)
+		go func(w int) {
+			defer rd.wg.Done()
+			for i := w; i < len(files); i += workers {
+				if !rd.parse(ctx, i, files[i]) {
+					return
+				}
+			}
+		}(w)
+	}
+	return rd
+}
+
+// parse reads one file into its channel; false when the import is over.
+func (rd *reader) parse(ctx context.Context, i int, f plannedFile) bool {
+	ch := rd.chans[i]
+	defer close(ch)
+	send := func(p parsed) bool {
+		select {
+		case ch <- p:
+			return true
+		case <-ctx.Done():
+			return false
+		}
+	}
+	in, err := f.Open()
+	if err != nil {
+		return send(parsed{err: fmt.Errorf("%s : %w", f.Name, err)})
+	}
+	defer in.Close()
+	r := NewReader(bufio.NewReaderSize(in, 256<<10))
+	batch := make([]*Record, 0, recordsPerBatch)
+	for {
+		rec, err := r.Next()
+		if err == io.EOF {
+			rd.headers[i] = r.Header()
+			return len(batch) == 0 || send(parsed{recs: batch})
+		}
+		if err != nil {
+			return send(parsed{err: fmt.Errorf("%s : %w", f.Name, err)})
+		}
+		batch = append(batch, rec)
+		if len(batch) == recordsPerBatch {
+			if !send(parsed{recs: batch}) {
+				return false
+			}
+			batch = make([]*Record, 0, recordsPerBatch)
+		}
+	}
+}
+
+func (rd *reader) close() {
+	rd.cancel()
+	rd.wg.Wait()
+}
+
+// errCancelled is returned when the context ends during an import.
+var errCancelled = errors.New("import interrompu")

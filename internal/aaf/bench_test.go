@@ -1,0 +1,91 @@
+package aaf_test
+
+import (
+	"context"
+	"os"
+	"runtime"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/preau-ent/preau/internal/aaf"
+	"github.com/preau-ent/preau/internal/app"
+	"github.com/preau-ent/preau/internal/platform/actor"
+	"github.com/preau-ent/preau/internal/platform/db"
+)
+
+// BenchmarkImport imports a generated académie (PREAU_BENCH_AAF_PERSONS persons,
+// 10,000 by default; one établissement per 2,000), then a 1% delta, on the test
+// database (SQLite, or PostgreSQL with PREAU_TEST_POSTGRES), and reports both wall
+// times and the Go heap's peak. The process's peak RSS is what /usr/bin/time -v
+// reports around the test binary.
+func BenchmarkImport(b *testing.B) {
+	n := 10000
+	if v, err := strconv.Atoi(os.Getenv("PREAU_BENCH_AAF_PERSONS")); err == nil && v > 0 {
+		n = v
+	}
+	o := aaf.GenOptions{Persons: n, Schools: max(1, n/2000), Seed: 1}
+	full, delta := b.TempDir(), b.TempDir()
+	if _, err := aaf.Generate(full, o); err != nil {
+		b.Fatal(err)
+	}
+	if _, err := aaf.GenerateDelta(delta, o, 1, "20260915"); err != nil {
+		b.Fatal(err)
+	}
+	for i := 0; i < b.N; i++ {
+		ctx := context.Background()
+		d := db.ForTest(b)
+		if err := d.Migrate(ctx, app.Migrations...); err != nil {
+			b.Fatal(err)
+		}
+		a, err := app.Build(d, app.Options{SpoolDir: b.TempDir()})
+		if err != nil {
+			b.Fatal(err)
+		}
+		s := a.Services
+		im := aaf.New(d, s.Directory, s.Audit, s.Rights, aaf.Options{})
+		peak := watchHeap()
+		start := time.Now()
+		rep, err := im.ImportDir(ctx, actor.System("bench"), full)
+		if err != nil {
+			b.Fatal(err)
+		}
+		fullTime := time.Since(start)
+		start = time.Now()
+		drep, err := im.ImportDir(ctx, actor.System("bench"), delta)
+		if err != nil {
+			b.Fatal(err)
+		}
+		deltaTime := time.Since(start)
+		heap := peak()
+		b.ReportMetric(fullTime.Seconds(), "full-s")
+		b.ReportMetric(deltaTime.Seconds(), "delta-s")
+		b.ReportMetric(float64(heap)/(1<<20), "peak-heap-MB")
+		b.Logf("%s, %d personnes : complet %s (%d créées), delta %s (%d modifiées, %d créées, %d marquées), tas max %d Mo",
+			d.Dialect, n, fullTime.Round(time.Millisecond), rep.Created, deltaTime.Round(time.Millisecond), drep.Updated, drep.Created, drep.Marked, heap>>20)
+	}
+}
+
+// watchHeap samples the heap in use until the returned function is called, which
+// returns the highest sample.
+func watchHeap() func() uint64 {
+	done := make(chan struct{})
+	result := make(chan uint64)
+	go func() {
+		var peak uint64
+		var ms runtime.MemStats
+		t := time.NewTicker(50 * time.Millisecond)
+		defer t.Stop()
+		for {
+			runtime.ReadMemStats(&ms)
+			peak = max(peak, ms.HeapInuse)
+			select {
+			case <-done:
+				result <- peak
+				return
+			case <-t.C:
+			}
+		}
+	}()
+	return func() uint64 { close(done); return <-result }
+}

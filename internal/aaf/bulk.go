@@ -1,0 +1,193 @@
+package aaf
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strings"
+
+	"github.com/preau-ent/preau/internal/platform/db"
+)
+
+// batch accumulates rows for one multi-row statement: an INSERT with many VALUES
+// tuples, or a DELETE with a long IN list. One statement per few hundred rows, prepared
+// once for the full size, is what makes a million-person import a matter of seconds
+// on PostgreSQL, where every statement is a round trip, and cheaper on SQLite too.
+type batch struct {
+	head, tail string // text before the placeholders and after them
+	cols       int    // arguments per row
+	tuples     bool   // rows are "($1,$2)" tuples (INSERT) rather than bare "$1" (IN lists)
+	rows       int    // rows per full statement
+	// qmark writes "?" placeholders: SQLite looks a "$n" parameter's number up in a
+	// list of names, which costs a scan per parameter and makes a statement of
+	// thousands of parameters quadratic; positional ones are bound directly.
+	qmark bool
+	args  []any
+	n     int
+	stmt  *sql.Stmt
+}
+
+// maxArgs stays under SQLite's 32,766 variables and PostgreSQL's 65,535.
+const maxArgs = 30000
+
+func newBatch(head, tail string, cols int, tuples bool) *batch {
+	rows := 500
+	if rows*cols > maxArgs {
+		rows = maxArgs / cols
+	}
+	return &batch{head: head, tail: tail, cols: cols, tuples: tuples, rows: rows, args: make([]any, 0, rows*cols)}
+}
+
+func (b *batch) query(n int) string {
+	var sb strings.Builder
+	sb.WriteString(b.head)
+	arg := 1
+	for i := 0; i < n; i++ {
+		if i > 0 {
+			sb.WriteByte(',')
+		}
+		if b.tuples {
+			sb.WriteByte('(')
+		}
+		for c := 0; c < b.cols; c++ {
+			if c > 0 {
+				sb.WriteByte(',')
+			}
+			if b.qmark {
+				sb.WriteByte('?')
+			} else {
+				fmt.Fprintf(&sb, "$%d", arg)
+			}
+			arg++
+		}
+		if b.tuples {
+			sb.WriteByte(')')
+		}
+	}
+	sb.WriteString(b.tail)
+	return sb.String()
+}
+
+func (b *batch) full() bool { return b.n >= b.rows }
+
+func (b *batch) add(vals ...any) {
+	b.args = append(b.args, vals...)
+	b.n++
+}
+
+func (b *batch) flush(ctx context.Context, tx *sql.Tx) error {
+	if b.n == 0 {
+		return nil
+	}
+	var err error
+	if b.n == b.rows {
+		if b.stmt == nil {
+			if b.stmt, err = tx.PrepareContext(ctx, b.query(b.rows)); err != nil {
+				return err
+			}
+		}
+		_, err = b.stmt.ExecContext(ctx, b.args...)
+	} else {
+		_, err = tx.ExecContext(ctx, b.query(b.n), b.args...)
+	}
+	if err != nil {
+		return fmt.Errorf("%s… : %w", strings.Fields(b.head)[0]+" "+strings.Join(strings.Fields(b.head)[1:3], " "), err)
+	}
+	clear(b.args)
+	b.args, b.n = b.args[:0], 0
+	return nil
+}
+
+func (b *batch) close() {
+	if b.stmt != nil {
+		b.stmt.Close()
+		b.stmt = nil
+	}
+}
+
+// bulk is the import's batches, flushed together in dependency order: persons
+// before the rows that refer to them, a changed person's old relations deleted
+// before its new ones are inserted.
+type bulk struct {
+	tx    *sql.Tx
+	order []*batch
+
+	persons *batch
+	// deletions of a changed person's relations in the structures the AAF feeds
+	delStructures, delMembers, delFunctions, delTeaching *batch
+	// insertions
+	structures, members, functions, teaching, aafPersons *batch
+	// work tables
+	touched, owners, workLinks, missing *batch
+}
+
+// aafStructures are the structures the AAF feeds (they have a jointure): an import
+// rewrites a person's relations there and leaves alone those a local administrator
+// made in other structures.
+const aafStructures = `(SELECT id FROM structures WHERE external_id IS NOT NULL)`
+
+// aafGroups returns the classes and teaching groups of the school year that an
+// import rewrites: those of the AAF's structures, not archived. Groups made by hand
+// and last year's archived classes are kept.
+func aafGroups(year string) string {
+	// The year is made by directory.SchoolYear: digits and a dash, never user input.
+	return `(SELECT id FROM groups WHERE kind IN ('class','group') AND school_year = '` + strings.ReplaceAll(year, "'", "") +
+		`' AND NOT archived AND structure_id IN ` + aafStructures + `)`
+}
+
+func newBulk(tx *sql.Tx, dialect db.Dialect, year string) *bulk {
+	b := &bulk{tx: tx,
+		persons: newBatch(`INSERT INTO persons(id, external_id, login, first_name, last_name, first_key, last_key, profile, email, birth_date, state, created_at, updated_at) VALUES `, ``, 13, true),
+
+		delStructures: newBatch(`DELETE FROM person_structures WHERE person_id IN (`, `) AND structure_id IN `+aafStructures, 1, false),
+		delMembers:    newBatch(`DELETE FROM group_members WHERE source = 'direct' AND person_id IN (`, `) AND group_id IN `+aafGroups(year), 1, false),
+		delFunctions:  newBatch(`DELETE FROM person_functions WHERE person_id IN (`, `) AND structure_id IN `+aafStructures, 1, false),
+		delTeaching:   newBatch(`DELETE FROM teaching WHERE teacher_id IN (`, `) AND group_id IN `+aafGroups(year), 1, false),
+
+		structures: newBatch(`INSERT INTO person_structures(person_id, structure_id) VALUES `, ` ON CONFLICT DO NOTHING`, 2, true),
+		members:    newBatch(`INSERT INTO group_members(group_id, person_id, source) VALUES `, ` ON CONFLICT DO NOTHING`, 3, true),
+		functions:  newBatch(`INSERT INTO person_functions(person_id, structure_id, code, label) VALUES `, ` ON CONFLICT DO NOTHING`, 4, true),
+		teaching:   newBatch(`INSERT INTO teaching(teacher_id, group_id, subject_id) VALUES `, ` ON CONFLICT DO NOTHING`, 3, true),
+		aafPersons: newBatch(`INSERT INTO aaf_persons(person_id, category, checksum, structures, attrs, updated_at) VALUES `,
+			` ON CONFLICT (person_id) DO UPDATE SET category = excluded.category, checksum = excluded.checksum,
+			structures = excluded.structures, attrs = excluded.attrs, updated_at = excluded.updated_at`, 6, true),
+
+		touched:   newBatch(`INSERT INTO aaf_work_touched(person_id) VALUES `, ` ON CONFLICT DO NOTHING`, 1, true),
+		owners:    newBatch(`INSERT INTO aaf_work_owners(person_id) VALUES `, ` ON CONFLICT DO NOTHING`, 1, true),
+		workLinks: newBatch(`INSERT INTO aaf_work_links(parent_ext, child_ext) VALUES `, ` ON CONFLICT DO NOTHING`, 2, true),
+		missing:   newBatch(`INSERT INTO aaf_work_missing(person_id) VALUES `, ` ON CONFLICT DO NOTHING`, 1, true),
+	}
+	b.order = []*batch{b.persons, b.delStructures, b.delMembers, b.delFunctions, b.delTeaching,
+		b.structures, b.members, b.functions, b.teaching, b.aafPersons, b.touched, b.owners, b.workLinks, b.missing}
+	for _, x := range b.order {
+		x.qmark = dialect == db.SQLite
+	}
+	return b
+}
+
+// add queues a row, flushing everything first if that batch is full.
+func (b *bulk) add(ctx context.Context, to *batch, vals ...any) error {
+	if to.full() {
+		if err := b.flush(ctx); err != nil {
+			return err
+		}
+	}
+	to.add(vals...)
+	return nil
+}
+
+// flush writes every pending row, in order.
+func (b *bulk) flush(ctx context.Context) error {
+	for _, x := range b.order {
+		if err := x.flush(ctx, b.tx); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (b *bulk) close() {
+	for _, x := range b.order {
+		x.close()
+	}
+}

@@ -1,0 +1,379 @@
+package aaf
+
+import (
+	"bytes"
+	"encoding/xml"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	"golang.org/x/text/encoding/charmap"
+)
+
+// Operations of a ficAlimMENESR record.
+const (
+	OpAdd    = "add"
+	OpModify = "modify"
+	OpDelete = "delete"
+)
+
+// Categories of records, from their operationalAttributes.
+const (
+	CatEleve        = "Eleve"
+	CatPersRelEleve = "PersRelEleve"
+	CatPersEducNat  = "PersEducNat"
+	CatEtab         = "EtabEducNat"
+	CatMatiere      = "MatEducNat"
+	CatMef          = "MefEducNat"
+)
+
+// Attr is one attribute of a record with its values, in document order. Op is the
+// modification's operation ("replace") in a modifyRequest, empty otherwise.
+type Attr struct {
+	Name   string
+	Op     string
+	Values []string
+}
+
+// Record is one addRequest, modifyRequest or deleteRequest.
+type Record struct {
+	Op       string
+	Category string // from operationalAttributes; empty if the file does not say
+	ID       string // identifier/id
+	Attrs    []Attr
+	Index    int // 1-based position of the record in its file
+}
+
+// Get returns the values of the first attribute named name.
+func (r *Record) Get(name string) ([]string, bool) {
+	for i := range r.Attrs {
+		if r.Attrs[i].Name == name {
+			return r.Attrs[i].Values, true
+		}
+	}
+	return nil, false
+}
+
+// Reader reads a ficAlimMENESR file record by record: the memory it uses does not
+// depend on the size of the file. The encoding declared in the XML prolog is honoured
+// (UTF-8, ISO-8859-1, ISO-8859-15, Windows-1252).
+type Reader struct {
+	dec     *xml.Decoder
+	started bool
+	closed  bool
+	index   int
+	header  map[string]string
+	names   map[string]string // interned attribute names
+}
+
+// NewReader returns a reader of the ficAlimMENESR document in r.
+func NewReader(r io.Reader) *Reader {
+	dec := xml.NewDecoder(r)
+	dec.CharsetReader = charsetReader
+	return &Reader{dec: dec, header: map[string]string{}, names: map[string]string{}}
+}
+
+// charsetReader decodes the single-byte encodings exports are seen in.
+func charsetReader(label string, input io.Reader) (io.Reader, error) {
+	switch strings.ToLower(strings.TrimSpace(label)) {
+	case "utf-8", "utf8", "us-ascii", "ascii":
+		return input, nil
+	case "iso-8859-1", "iso8859-1", "iso_8859-1", "latin1", "latin-1", "l1":
+		return charmap.ISO8859_1.NewDecoder().Reader(input), nil
+	case "iso-8859-15", "iso8859-15", "iso_8859-15", "latin-9", "latin9", "l9":
+		return charmap.ISO8859_15.NewDecoder().Reader(input), nil
+	case "windows-1252", "cp1252":
+		return charmap.Windows1252.NewDecoder().Reader(input), nil
+	}
+	return nil, fmt.Errorf("encodage %q non pris en charge", label)
+}
+
+// Header returns what the comments before the first record said, for the keys
+// exports carry there (versionAF, versionSDET, codeAcademieExport, degre,
+// dateGenerationExport); it is complete once Next has returned the first record.
+func (r *Reader) Header() map[string]string { return r.header }
+
+// ErrFormat wraps the reasons a file is not a readable ficAlimMENESR document.
+var ErrFormat = errors.New("fichier AAF illisible")
+
+func (r *Reader) fail(format string, args ...any) error {
+	line, _ := r.dec.InputPos()
+	return fmt.Errorf("%w : ligne %d : %s", ErrFormat, line, fmt.Sprintf(format, args...))
+}
+
+func (r *Reader) intern(s string) string {
+	if v, ok := r.names[s]; ok {
+		return v
+	}
+	if len(r.names) < 4096 {
+		r.names[s] = s
+	}
+	return s
+}
+
+// token is the decoder's raw token: RawToken skips the namespace bookkeeping, which
+// AAF files do not use, and the reader checks itself that every end element closes
+// the element it expects, so that a malformed file is still refused.
+func (r *Reader) token() (xml.Token, error) {
+	return r.dec.RawToken()
+}
+
+// end checks that an end element closes the element expected.
+func (r *Reader) end(t xml.EndElement, want string) error {
+	if t.Name.Local != want || t.Name.Space != "" {
+		return r.fail("</%s> ferme <%s>", t.Name.Local, want)
+	}
+	return nil
+}
+
+// Next returns the next record, or io.EOF after the last one once the document has
+// been read to its end. Any XML error, a truncated file or an unexpected element is
+// an error wrapping ErrFormat: the caller must not trust any part of such a file.
+func (r *Reader) Next() (*Record, error) {
+	for {
+		tok, err := r.token()
+		if err == io.EOF {
+			switch {
+			case !r.started:
+				return nil, r.fail("aucun élément ficAlimMENESR")
+			case !r.closed:
+				return nil, r.fail("fichier tronqué : </ficAlimMENESR> manquant")
+			}
+			return nil, io.EOF
+		}
+		if err != nil {
+			return nil, r.fail("%v", err)
+		}
+		switch t := tok.(type) {
+		case xml.Comment:
+			r.readHeader(t)
+		case xml.StartElement:
+			if r.closed {
+				return nil, r.fail("élément %q après la fin du document", t.Name.Local)
+			}
+			if !r.started {
+				if t.Name.Local != "ficAlimMENESR" {
+					return nil, r.fail("élément racine %q au lieu de ficAlimMENESR", t.Name.Local)
+				}
+				r.started = true
+				continue
+			}
+			var op string
+			switch t.Name.Local {
+			case "addRequest":
+				op = OpAdd
+			case "modifyRequest":
+				op = OpModify
+			case "deleteRequest":
+				op = OpDelete
+			default:
+				return nil, r.fail("élément inattendu %q", t.Name.Local)
+			}
+			r.index++
+			rec := &Record{Op: op, Index: r.index}
+			if err := r.readRecord(rec, t.Name.Local); err != nil {
+				return nil, err
+			}
+			return rec, nil
+		case xml.EndElement:
+			if !r.started || r.closed {
+				return nil, r.fail("</%s> inattendu", t.Name.Local)
+			}
+			if err := r.end(t, "ficAlimMENESR"); err != nil {
+				return nil, err
+			}
+			r.closed = true
+		case xml.CharData:
+			if len(bytes.TrimSpace(t)) != 0 {
+				return nil, r.fail("texte hors d'un enregistrement")
+			}
+		}
+	}
+}
+
+// readHeader picks "key: value" or "key = value" pairs out of a header comment.
+func (r *Reader) readHeader(c xml.Comment) {
+	if r.started && r.index > 0 {
+		return
+	}
+	for _, line := range strings.Split(string(c), "\n") {
+		for _, sep := range []string{":", "="} {
+			if k, v, ok := strings.Cut(line, sep); ok {
+				k = strings.TrimSpace(k)
+				switch k {
+				case "versionAF", "versionSDET", "codeAcademieExport", "degre", "dateGenerationExport":
+					r.header[k] = strings.TrimSpace(v)
+				}
+				break
+			}
+		}
+	}
+}
+
+// readRecord reads the children of an addRequest, modifyRequest or deleteRequest up
+// to its end element.
+func (r *Reader) readRecord(rec *Record, end string) error {
+	for {
+		tok, err := r.token()
+		if err != nil {
+			if err == io.EOF {
+				return r.fail("fichier tronqué dans un enregistrement")
+			}
+			return r.fail("%v", err)
+		}
+		switch t := tok.(type) {
+		case xml.StartElement:
+			switch t.Name.Local {
+			case "operationalAttributes":
+				attrs, err := r.readAttrs("operationalAttributes", "attr")
+				if err != nil {
+					return err
+				}
+				for _, a := range attrs {
+					if strings.HasPrefix(a.Name, "categorie") && len(a.Values) > 0 {
+						rec.Category = strings.TrimSpace(a.Values[0])
+					}
+				}
+			case "identifier":
+				id, err := r.readIdentifier()
+				if err != nil {
+					return err
+				}
+				rec.ID = id
+			case "attributes":
+				attrs, err := r.readAttrs("attributes", "attr")
+				if err != nil {
+					return err
+				}
+				rec.Attrs = append(rec.Attrs, attrs...)
+			case "modifications":
+				attrs, err := r.readAttrs("modifications", "modification")
+				if err != nil {
+					return err
+				}
+				rec.Attrs = append(rec.Attrs, attrs...)
+			default:
+				return r.fail("élément inattendu %q dans %s", t.Name.Local, end)
+			}
+		case xml.EndElement:
+			return r.end(t, end)
+		case xml.CharData:
+			if len(bytes.TrimSpace(t)) != 0 {
+				return r.fail("texte inattendu dans %s", end)
+			}
+		}
+	}
+}
+
+func (r *Reader) readIdentifier() (string, error) {
+	var id string
+	for {
+		tok, err := r.token()
+		if err != nil {
+			return "", r.fail("%v", errEOF(err))
+		}
+		switch t := tok.(type) {
+		case xml.StartElement:
+			if t.Name.Local != "id" {
+				return "", r.fail("élément inattendu %q dans identifier", t.Name.Local)
+			}
+			v, err := r.readText("id")
+			if err != nil {
+				return "", err
+			}
+			id = strings.TrimSpace(v)
+		case xml.EndElement:
+			return id, r.end(t, "identifier")
+		}
+	}
+}
+
+// readAttrs reads <item name=".." [operation=".."]><value>..</value>...</item> children
+// up to the end of the container.
+func (r *Reader) readAttrs(container, item string) ([]Attr, error) {
+	var out []Attr
+	for {
+		tok, err := r.token()
+		if err != nil {
+			return nil, r.fail("%v", errEOF(err))
+		}
+		switch t := tok.(type) {
+		case xml.StartElement:
+			if t.Name.Local != item {
+				return nil, r.fail("élément inattendu %q dans %s", t.Name.Local, container)
+			}
+			a := Attr{}
+			for _, x := range t.Attr {
+				switch x.Name.Local {
+				case "name":
+					a.Name = r.intern(strings.TrimSpace(x.Value))
+				case "operation":
+					a.Op = r.intern(x.Value)
+				}
+			}
+			if err := r.readValues(&a, item); err != nil {
+				return nil, err
+			}
+			out = append(out, a)
+		case xml.EndElement:
+			return out, r.end(t, container)
+		case xml.CharData:
+			if len(bytes.TrimSpace(t)) != 0 {
+				return nil, r.fail("texte inattendu dans %s", container)
+			}
+		}
+	}
+}
+
+func (r *Reader) readValues(a *Attr, item string) error {
+	for {
+		tok, err := r.token()
+		if err != nil {
+			return r.fail("%v", errEOF(err))
+		}
+		switch t := tok.(type) {
+		case xml.StartElement:
+			if t.Name.Local != "value" {
+				return r.fail("élément inattendu %q dans %s", t.Name.Local, item)
+			}
+			v, err := r.readText("value")
+			if err != nil {
+				return err
+			}
+			a.Values = append(a.Values, v)
+		case xml.EndElement:
+			return r.end(t, item)
+		case xml.CharData:
+			if len(bytes.TrimSpace(t)) != 0 {
+				return r.fail("texte inattendu dans %s", item)
+			}
+		}
+	}
+}
+
+// readText returns the text of a simple element and consumes its end.
+func (r *Reader) readText(name string) (string, error) {
+	var text string
+	for {
+		tok, err := r.token()
+		if err != nil {
+			return "", r.fail("%v", errEOF(err))
+		}
+		switch t := tok.(type) {
+		case xml.CharData:
+			text += string(t)
+		case xml.EndElement:
+			return text, r.end(t, name)
+		case xml.StartElement:
+			return "", r.fail("élément inattendu %q dans une valeur", t.Name.Local)
+		}
+	}
+}
+
+func errEOF(err error) error {
+	if err == io.EOF {
+		return errors.New("fichier tronqué")
+	}
+	return err
+}

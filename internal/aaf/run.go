@@ -1,0 +1,1006 @@
+package aaf
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/preau-ent/preau/internal/directory"
+	"github.com/preau-ent/preau/internal/platform/actor"
+	"github.com/preau-ent/preau/internal/platform/db"
+	"github.com/preau-ent/preau/internal/platform/ids"
+)
+
+// personRef is what the import knows of a person with a jointure.
+type personRef struct {
+	id        string
+	category  string
+	sum       uint64 // checksum of the attributes last imported (0: none, or to be redone)
+	structSum uint64 // hash of the structures last imported: a change is a move
+	removedAt int64
+	// seen says what this import did with the person: nothing yet, read it from the
+	// export, or deleted it (a delta); a full export that lists a jointure twice is
+	// refused on the second record.
+	seen int8
+}
+
+const (
+	notSeen int8 = iota
+	seenPresent
+	seenDeleted
+)
+
+// structRef is an AAF structure as the import knows it.
+type structRef struct {
+	id   string
+	data structData
+}
+
+// run is one import inside its transaction.
+type run struct {
+	ctx   context.Context
+	im    *Importer
+	tx    *sql.Tx
+	rep   *Report
+	files []plannedFile
+	full  bool
+	now   time.Time
+	year  string
+
+	bulk   *bulk
+	logins *directory.LoginAllocator
+
+	byJointure map[string]*structRef // structure jointure → structure
+	byUAI      map[string]*structRef
+	groups     map[string]string // structure id, kind, code → group id (this year's)
+	subjects   map[string]string // structure id, code → subject id
+	labels     map[string]string // subject code → label, from the MatiereEducNat files
+	persons    map[string]*personRef
+	scope      map[string]bool // structures a full export covers
+
+	findPerson, updatePerson, markPerson, personAttrs *sql.Stmt
+	resetCache                                        bool
+}
+
+func newRun(ctx context.Context, im *Importer, tx *sql.Tx, rep *Report, files []plannedFile) (*run, error) {
+	r := &run{ctx: ctx, im: im, tx: tx, rep: rep, files: files, full: rep.Kind == KindFull, now: im.opts.Now(),
+		year: im.dir.SchoolYearNow(), byJointure: map[string]*structRef{}, byUAI: map[string]*structRef{},
+		groups: map[string]string{}, subjects: map[string]string{}, labels: map[string]string{},
+		persons: map[string]*personRef{}, scope: map[string]bool{}}
+	// The lock row: a second import waits here until the first one ends, so that
+	// they never share the work tables.
+	if _, err := tx.ExecContext(ctx, `UPDATE aaf_lock SET imported_at = $1 WHERE id = 1`, r.now.UnixMilli()); err != nil {
+		return nil, err
+	}
+	if err := r.clearWork(); err != nil {
+		return nil, err
+	}
+	if im.db.Dialect == db.SQLite {
+		// SQLite's default page cache (2 MB) makes a large import re-read its own
+		// pages from the write-ahead log over and over; this connection gets a
+		// bigger one for the import and the default back at the end.
+		if _, err := tx.ExecContext(ctx, `PRAGMA cache_size = -131072`); err != nil {
+			return nil, err
+		}
+		r.resetCache = true
+	}
+	r.bulk = newBulk(tx, im.db.Dialect, r.year)
+	r.logins = directory.NewLoginAllocator(tx)
+	var err error
+	prep := func(q string) *sql.Stmt {
+		if err != nil {
+			return nil
+		}
+		var st *sql.Stmt
+		st, err = tx.PrepareContext(ctx, q)
+		return st
+	}
+	r.findPerson = prep(personRefSQL + ` WHERE p.external_id = $1`)
+	r.updatePerson = prep(`UPDATE persons SET first_name = $1, last_name = $2, first_key = $3, last_key = $4, profile = $5, email = $6,
+		birth_date = $7, updated_at = $8, removed_at = 0,
+		state = CASE WHEN state = 'removed' AND removed_state <> '' THEN removed_state ELSE state END, removed_state = ''
+		WHERE id = $9`)
+	r.markPerson = prep(`UPDATE persons SET removed_at = $1 WHERE id = $2 AND removed_at = 0`)
+	r.personAttrs = prep(`SELECT attrs FROM aaf_persons WHERE person_id = $1`)
+	if err != nil {
+		r.close()
+		return nil, err
+	}
+	if err := r.load(); err != nil {
+		r.close()
+		return nil, err
+	}
+	if r.full {
+		if err := r.logins.Preload(ctx); err != nil {
+			r.close()
+			return nil, err
+		}
+	}
+	return r, nil
+}
+
+func (r *run) close() {
+	if r.resetCache {
+		if _, err := r.tx.ExecContext(context.WithoutCancel(r.ctx), `PRAGMA cache_size = -2000`); err != nil {
+			slog.Warn("import AAF : cache SQLite non rétabli", "err", err)
+		}
+	}
+	for _, st := range []*sql.Stmt{r.findPerson, r.updatePerson, r.markPerson, r.personAttrs} {
+		if st != nil {
+			st.Close()
+		}
+	}
+	if r.bulk != nil {
+		r.bulk.close()
+	}
+}
+
+func (r *run) clearWork() error {
+	for _, t := range []string{"aaf_work_scope", "aaf_work_touched", "aaf_work_owners", "aaf_work_links", "aaf_work_missing"} {
+		if _, err := r.tx.ExecContext(r.ctx, `DELETE FROM `+t); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+const personRefSQL = `SELECT p.id, p.external_id, p.removed_at, COALESCE(a.category, ''), COALESCE(a.checksum, ''), COALESCE(a.structures, '')
+	FROM persons p LEFT JOIN aaf_persons a ON a.person_id = p.id`
+
+func scanPersonRef(sc interface{ Scan(...any) error }) (string, *personRef, error) {
+	var ext, sum, ssum string
+	p := &personRef{}
+	if err := sc.Scan(&p.id, &ext, &p.removedAt, &p.category, &sum, &ssum); err != nil {
+		return "", nil, err
+	}
+	p.sum, p.structSum = parseSum(sum), parseSum(ssum)
+	return ext, p, nil
+}
+
+// load reads the structures, this year's classes and groups, the subjects and, for a
+// full export (which names nearly everyone), every person with a jointure; a delta
+// looks its few persons up one by one instead.
+func (r *run) load() error {
+	rows, err := r.tx.QueryContext(r.ctx, `SELECT id, COALESCE(external_id, ''), COALESCE(uai, ''), name, city, kind FROM structures`)
+	if err != nil {
+		return err
+	}
+	for rows.Next() {
+		s := &structRef{}
+		var ext string
+		if err := rows.Scan(&s.id, &ext, &s.data.uai, &s.data.name, &s.data.city, &s.data.kind); err != nil {
+			rows.Close()
+			return err
+		}
+		s.data.jointure = ext
+		if ext != "" {
+			r.byJointure[ext] = s
+		}
+		if s.data.uai != "" {
+			r.byUAI[s.data.uai] = s
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	rows, err = r.tx.QueryContext(r.ctx, `SELECT id, structure_id, kind, code FROM groups WHERE kind IN ('class','group') AND school_year = $1 AND NOT archived`, r.year)
+	if err != nil {
+		return err
+	}
+	for rows.Next() {
+		var id, sid, kind, code string
+		if err := rows.Scan(&id, &sid, &kind, &code); err != nil {
+			rows.Close()
+			return err
+		}
+		r.groups[groupKey(sid, kind, code)] = id
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	rows, err = r.tx.QueryContext(r.ctx, `SELECT id, structure_id, code FROM subjects`)
+	if err != nil {
+		return err
+	}
+	for rows.Next() {
+		var id, sid, code string
+		if err := rows.Scan(&id, &sid, &code); err != nil {
+			rows.Close()
+			return err
+		}
+		r.subjects[sid+"\x00"+code] = id
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	if !r.full {
+		return nil
+	}
+	rows, err = r.tx.QueryContext(r.ctx, personRefSQL+` WHERE p.external_id IS NOT NULL`)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		ext, p, err := scanPersonRef(rows)
+		if err != nil {
+			return err
+		}
+		r.persons[ext] = p
+	}
+	return rows.Err()
+}
+
+func groupKey(structureID, kind, code string) string {
+	return structureID + "\x00" + kind + "\x00" + code
+}
+
+// person returns the person with this jointure, or nil.
+func (r *run) person(jointure string) (*personRef, error) {
+	if p, ok := r.persons[jointure]; ok || r.full {
+		return p, nil
+	}
+	_, p, err := scanPersonRef(r.findPerson.QueryRowContext(r.ctx, jointure))
+	if errors.Is(err, sql.ErrNoRows) {
+		r.persons[jointure] = nil
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	r.persons[jointure] = p
+	return p, nil
+}
+
+// run reads the files in order and applies them, then does what needs every file
+// read: family links, the persons a full export no longer lists, automatic groups.
+func (r *run) run() error {
+	start := time.Now()
+	rd := r.im.read(r.ctx, r.files)
+	defer rd.close()
+	for i, f := range r.files {
+		for p := range rd.chans[i] {
+			if p.err != nil {
+				return p.err
+			}
+			if err := r.ctx.Err(); err != nil {
+				return errCancelled
+			}
+			for _, rec := range p.recs {
+				r.rep.Files[i].Records++
+				if err := r.record(f, rec); err != nil {
+					return err
+				}
+			}
+		}
+		if err := r.ctx.Err(); err != nil {
+			return errCancelled
+		}
+		r.rep.Files[i].Header = rd.headers[i]
+		r.progress(i + 1)
+	}
+	slog.Debug("import AAF", "étape", "lecture des fichiers", "durée", time.Since(start))
+	return r.finish()
+}
+
+func (r *run) progress(filesDone int) {
+	if r.im.opts.Progress != nil {
+		r.im.opts.Progress(filesDone, len(r.files))
+	}
+}
+
+// reject records why a record was not imported. Without a structure, the one the
+// record names is looked for, so that the school's administrators see it too.
+func (r *run) reject(f plannedFile, rec *Record, jointure, structureID, reason string) {
+	if structureID == "" {
+		structureID = r.recordStructure(rec)
+	}
+	r.rep.issue(SeverityRejected, f.Name, rec.Index, jointure, structureID, reason)
+}
+
+// recordStructure returns the first known structure a person record names.
+func (r *run) recordStructure(rec *Record) string {
+	for _, name := range []string{"ENTPersonStructRattach", "ENTEleveClasses", "ENTPersonClasses", "ENTPersonFonctions", "ENTAuxEnsClassesMatieres"} {
+		vals, _ := rec.Get(name)
+		for _, v := range vals {
+			if s := r.resolve(split(v, 1)[0]); s != nil {
+				return s.id
+			}
+		}
+	}
+	return ""
+}
+
+func (r *run) warn(f plannedFile, rec *Record, jointure, structureID, reason string) {
+	if structureID == "" {
+		structureID = r.recordStructure(rec)
+	}
+	r.rep.issue(SeverityWarning, f.Name, rec.Index, jointure, structureID, reason)
+}
+
+// category is the record's category, or the one its file's type implies.
+func category(f plannedFile, rec *Record) string {
+	if rec.Category != "" {
+		return rec.Category
+	}
+	switch f.typ {
+	case "EtabEducNat":
+		return CatEtab
+	case "MatiereEducNat":
+		return CatMatiere
+	case "MefEducNat":
+		return CatMef
+	}
+	return f.typ
+}
+
+func (r *run) record(f plannedFile, rec *Record) error {
+	for _, a := range rec.Attrs {
+		if !isKnown(a.Name) {
+			r.rep.unknown(a.Name)
+		}
+	}
+	switch cat := category(f, rec); cat {
+	case CatEtab:
+		return r.structure(f, rec)
+	case CatMatiere:
+		return r.subject(f, rec)
+	case CatMef:
+		// MEF (modules élémentaires de formation) are read for their format only:
+		// the directory has no use for them yet.
+		return nil
+	case CatEleve, CatPersRelEleve, CatPersEducNat:
+		return r.personRecord(f, rec, cat)
+	default:
+		r.reject(f, rec, rec.ID, "", fmt.Sprintf("catégorie %q inconnue", cat))
+		return nil
+	}
+}
+
+func first(rec *Record, name string) string {
+	vals, _ := rec.Get(name)
+	for _, v := range vals {
+		if v = strings.TrimSpace(v); v != "" {
+			return v
+		}
+	}
+	return ""
+}
+
+// ---- structures and subjects ----
+
+func (r *run) structure(f plannedFile, rec *Record) error {
+	j := rec.ID
+	if j == "" {
+		j = first(rec, "ENTStructureJointure")
+	}
+	if j == "" {
+		r.reject(f, rec, "", "", "identifiant d'établissement manquant")
+		return nil
+	}
+	s := r.byJointure[j]
+	if rec.Op == OpDelete {
+		sid := ""
+		if s != nil {
+			sid = s.id
+		}
+		// Closing a school is an administrative decision with its archives: no feed
+		// deletes one.
+		r.warn(f, rec, j, sid, "suppression d'établissement ignorée : un établissement n'est jamais supprimé par un import")
+		return nil
+	}
+	base := structData{jointure: j}
+	if s != nil {
+		base = s.data
+	}
+	d, reason := interpretStructure(rec.Attrs, base)
+	if reason != "" {
+		r.reject(f, rec, j, "", reason)
+		return nil
+	}
+	if other := r.byUAI[d.uai]; other != nil && other != s {
+		if other.data.jointure != "" || s != nil {
+			r.reject(f, rec, j, other.id, "UAI "+d.uai+" déjà attribué à un autre établissement")
+			return nil
+		}
+		// A school created by hand before the AAF fed it: the export adopts it.
+		s = other
+	}
+	switch {
+	case s == nil:
+		st, err := r.im.dir.CreateStructureTx(r.ctx, r.tx, directory.StructureInput{Kind: d.kind, UAI: d.uai, ExternalID: j, Name: d.name, City: d.city})
+		var inv *actor.InvalidError
+		if errors.As(err, &inv) {
+			// interpretStructure checks what CreateStructureTx does; this is a
+			// safety net, reached before any statement ran.
+			r.reject(f, rec, j, "", "établissement refusé : "+inv.Message)
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		s = &structRef{id: st.ID, data: d}
+		r.rep.StructuresCreated++
+	case s.data.uai != d.uai || s.data.name != d.name || s.data.city != d.city || s.data.kind != d.kind || s.data.jointure != j:
+		if _, err := r.tx.ExecContext(r.ctx, `UPDATE structures SET external_id = $1, uai = $2, name = $3, city = $4, kind = $5 WHERE id = $6`,
+			j, d.uai, d.name, d.city, d.kind, s.id); err != nil {
+			return err
+		}
+		if s.data.uai != d.uai {
+			delete(r.byUAI, s.data.uai)
+		}
+		s.data = d
+		r.rep.StructuresUpdated++
+	}
+	s.data.jointure = j
+	r.byJointure[j], r.byUAI[d.uai] = s, s
+	r.scope[s.id] = true
+	for _, c := range d.classes {
+		if _, err := r.group(s.id, directory.GroupClass, c[0], c[1]); err != nil {
+			return err
+		}
+	}
+	for _, g := range d.groups {
+		if _, err := r.group(s.id, directory.GroupTeaching, g[0], g[1]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// group returns this year's class or group of a structure, creating it if needed.
+func (r *run) group(structureID, kind, code, name string) (string, error) {
+	key := groupKey(structureID, kind, code)
+	if id, ok := r.groups[key]; ok {
+		return id, nil
+	}
+	if name == "" {
+		name = code
+	}
+	g, err := r.im.dir.CreateClassTx(r.ctx, r.tx, structureID, kind, code, clip(name, 120))
+	if err != nil {
+		return "", err
+	}
+	r.groups[key] = g.ID
+	if kind == directory.GroupClass {
+		r.rep.ClassesCreated++
+	} else {
+		r.rep.GroupsCreated++
+	}
+	return g.ID, nil
+}
+
+func (r *run) subject(f plannedFile, rec *Record) error {
+	code := first(rec, "ENTMatJointure")
+	if code == "" {
+		code = rec.ID
+	}
+	if code == "" || rec.Op == OpDelete {
+		if code == "" {
+			r.reject(f, rec, "", "", "code de matière manquant")
+		}
+		return nil
+	}
+	label := first(rec, "ENTLibelleMatiere")
+	if label == "" {
+		label = code
+	}
+	r.labels[code] = label
+	if s := r.resolve(first(rec, "ENTMatiereRattach")); s != nil {
+		_, err := r.subjectID(s.id, code)
+		return err
+	}
+	return nil
+}
+
+// subjectID returns a structure's subject by code, creating it (named from the
+// subject files when they named it) if needed.
+func (r *run) subjectID(structureID, code string) (string, error) {
+	key := structureID + "\x00" + code
+	if id, ok := r.subjects[key]; ok {
+		return id, nil
+	}
+	name := r.labels[code]
+	if name == "" {
+		name = code
+	}
+	id := ids.New()
+	if _, err := r.tx.ExecContext(r.ctx, `INSERT INTO subjects(id, structure_id, code, name) VALUES ($1,$2,$3,$4)`, id, structureID, code, clip(name, 200)); err != nil {
+		return "", err
+	}
+	r.subjects[key] = id
+	r.rep.SubjectsCreated++
+	return id, nil
+}
+
+// resolve finds a structure by jointure or, failing that, by UAI (some exports pack
+// the UAI in classes and functions).
+func (r *run) resolve(ref string) *structRef {
+	if ref == "" {
+		return nil
+	}
+	if s := r.byJointure[ref]; s != nil {
+		return s
+	}
+	return r.byUAI[strings.ToUpper(ref)]
+}
+
+// ---- persons ----
+
+func (r *run) personRecord(f plannedFile, rec *Record, cat string) error {
+	j := rec.ID
+	if j == "" {
+		j = first(rec, "ENTPersonJointure")
+	}
+	if j == "" {
+		r.reject(f, rec, "", "", "jointure manquante")
+		return nil
+	}
+	p, err := r.person(j)
+	if err != nil {
+		return err
+	}
+	if p != nil && p.seen != notSeen {
+		if r.full && rec.Op != OpDelete && p.seen == seenPresent {
+			r.reject(f, rec, j, "", "jointure en double dans l'export : seul le premier enregistrement est importé")
+			return nil
+		}
+		// The same person twice in successive deltas: what is queued for the first
+		// must be written before the second deletes and rewrites it.
+		if err := r.bulk.flush(r.ctx); err != nil {
+			return err
+		}
+	}
+	if rec.Op == OpDelete {
+		if p == nil {
+			r.warn(f, rec, j, "", "suppression d'une personne inconnue ignorée")
+			return nil
+		}
+		p.seen = seenDeleted
+		if p.removedAt == 0 {
+			p.removedAt = r.now.UnixMilli()
+			if _, err := r.markPerson.ExecContext(r.ctx, p.removedAt, p.id); err != nil {
+				return err
+			}
+			r.rep.Marked++
+		}
+		return nil
+	}
+	if p != nil && p.category != "" && p.category != cat {
+		r.reject(f, rec, j, "", fmt.Sprintf("jointure déjà utilisée par une personne de catégorie %s", p.category))
+		return nil
+	}
+	var attrs attrSet
+	if rec.Op == OpModify && p != nil {
+		// A modification carries only what changed: apply it to what was imported.
+		var stored string
+		err := r.personAttrs.QueryRowContext(r.ctx, p.id).Scan(&stored)
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return err
+		}
+		attrs = keep(cat, rec.Attrs, decodeAttrs(stored))
+	} else {
+		attrs = keep(cat, rec.Attrs, nil)
+	}
+	encoded := attrs.encode()
+	// The school year enters the checksum: after a rollover every record is new
+	// again, and the import rebuilds the year's classes.
+	sum := checksum(cat+"\x00"+r.year, encoded)
+	if p != nil && p.sum == sum && p.removedAt == 0 {
+		p.seen = seenPresent
+		r.rep.Unchanged++
+		return nil
+	}
+	d, reason := interpret(cat, attrs)
+	if reason != "" {
+		if p != nil {
+			// A wrong record of someone who exists: they are still in the export, so
+			// they are neither changed nor marked.
+			p.seen = seenPresent
+		}
+		r.reject(f, rec, j, "", reason)
+		return nil
+	}
+	rel, complete := r.relations(f, rec, j, d)
+	if len(rel.structures) == 0 && cat != CatPersRelEleve {
+		if p != nil {
+			p.seen = seenPresent
+		}
+		r.reject(f, rec, j, "", "aucun établissement connu pour cette personne")
+		return nil
+	}
+	if !complete {
+		// Something the record names was not found: import the rest now, and read
+		// the record again next time in case it is there then.
+		sum = 0
+	}
+	ssum := hashStrings(rel.structures)
+	now := r.now.UnixMilli()
+	if p == nil {
+		login, err := r.logins.Next(r.ctx, d.first, d.last)
+		if err != nil {
+			return err
+		}
+		p = &personRef{id: ids.New(), category: cat}
+		r.persons[j] = p
+		if err := r.bulk.add(r.ctx, r.bulk.persons, p.id, j, login, d.first, d.last, directory.Fold(d.first), directory.Fold(d.last),
+			d.profile, d.email, d.birth, directory.StatePending, now, now); err != nil {
+			return err
+		}
+		r.rep.Created++
+	} else {
+		if _, err := r.updatePerson.ExecContext(r.ctx, d.first, d.last, directory.Fold(d.first), directory.Fold(d.last), d.profile,
+			d.email, d.birth, now, p.id); err != nil {
+			return err
+		}
+		if p.removedAt != 0 {
+			r.rep.Restored++
+		}
+		if p.structSum != 0 && p.structSum != ssum {
+			r.rep.Moved++
+		}
+		r.rep.Updated++
+		for _, b := range []*batch{r.bulk.delStructures, r.bulk.delMembers, r.bulk.delFunctions, r.bulk.delTeaching} {
+			if err := r.bulk.add(r.ctx, b, p.id); err != nil {
+				return err
+			}
+		}
+	}
+	p.seen, p.sum, p.structSum, p.removedAt, p.category = seenPresent, sum, ssum, 0, cat
+	for _, sid := range rel.structures {
+		r.scope[sid] = true
+		if err := r.bulk.add(r.ctx, r.bulk.structures, p.id, sid); err != nil {
+			return err
+		}
+	}
+	for _, gid := range rel.groups {
+		if err := r.bulk.add(r.ctx, r.bulk.members, gid, p.id, "direct"); err != nil {
+			return err
+		}
+	}
+	for _, fn := range rel.functions {
+		if err := r.bulk.add(r.ctx, r.bulk.functions, p.id, fn.structure, fn.code, fn.label); err != nil {
+			return err
+		}
+	}
+	for _, t := range rel.teaching {
+		if err := r.bulk.add(r.ctx, r.bulk.teaching, p.id, t[0], t[1]); err != nil {
+			return err
+		}
+	}
+	switch cat {
+	case CatEleve:
+		if hasLinkAttrs(attrs) {
+			// The pupil's record says who its responsables are: its links are
+			// rewritten. A record silent about them leaves them alone.
+			if err := r.bulk.add(r.ctx, r.bulk.owners, p.id); err != nil {
+				return err
+			}
+		}
+		for _, parent := range d.parents {
+			if err := r.bulk.add(r.ctx, r.bulk.workLinks, parent, j); err != nil {
+				return err
+			}
+		}
+	case CatPersRelEleve:
+		for _, child := range d.children {
+			if err := r.bulk.add(r.ctx, r.bulk.workLinks, j, child); err != nil {
+				return err
+			}
+		}
+	}
+	if err := r.bulk.add(r.ctx, r.bulk.aafPersons, p.id, cat, hexSum(sum), hexSum(ssum), encoded, now); err != nil {
+		return err
+	}
+	return r.bulk.add(r.ctx, r.bulk.touched, p.id)
+}
+
+func hasLinkAttrs(a attrSet) bool {
+	for _, n := range []string{"ENTElevePersRelEleve", "ENTEleveAutoriteParentale", "ENTEleveParents", "ENTElevePere", "ENTEleveMere", "ENTElevePersRelEleve1", "ENTElevePersRelEleve2"} {
+		if len(a[n]) > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// relations is a person's record resolved to directory ids.
+type relations struct {
+	structures []string
+	groups     []string    // classes and groups the person is a member of
+	functions  []fn        // with structure ids
+	teaching   [][2]string // group id, subject id
+}
+
+// relations resolves what a person's record names. complete is false when a
+// structure it names is unknown (a warning says which).
+func (r *run) relations(f plannedFile, rec *Record, j string, d personData) (relations, bool) {
+	var out relations
+	complete := true
+	seen := map[string]bool{}
+	addStructure := func(id string) {
+		if !seen[id] {
+			seen[id] = true
+			out.structures = append(out.structures, id)
+		}
+	}
+	lookup := func(ref string) *structRef {
+		s := r.resolve(ref)
+		if s == nil {
+			complete = false
+			r.warn(f, rec, j, "", "établissement inconnu ignoré : "+ref)
+		}
+		return s
+	}
+	fail := func(err error) {
+		// A failure to create a class is a database failure: the caller's next
+		// statement reports it; here the class is only left out.
+		complete = false
+		r.warn(f, rec, j, "", "classe ou groupe non créé : "+err.Error())
+	}
+	// A responsable's structures are those of their children, computed once every
+	// link is known.
+	if d.profile != directory.Responsable {
+		for _, ref := range d.rattach {
+			if s := lookup(ref); s != nil {
+				addStructure(s.id)
+			}
+		}
+	}
+	for _, x := range d.functions {
+		if s := lookup(x.structure); s != nil {
+			addStructure(s.id)
+			out.functions = append(out.functions, fn{s.id, x.code, clip(x.label, 200)})
+		}
+	}
+	member := func(list []ref, kind string) {
+		for _, c := range list {
+			s := lookup(c.structure)
+			if s == nil {
+				continue
+			}
+			addStructure(s.id)
+			gid, err := r.group(s.id, kind, c.code, c.code)
+			if err != nil {
+				fail(err)
+				continue
+			}
+			out.groups = append(out.groups, gid)
+		}
+	}
+	member(d.classes, directory.GroupClass)
+	member(d.groups, directory.GroupTeaching)
+	for _, t := range d.teaching {
+		s := lookup(t.structure)
+		if s == nil {
+			continue
+		}
+		addStructure(s.id)
+		gid, err := r.group(s.id, t.kind, t.code, t.code)
+		if err != nil {
+			fail(err)
+			continue
+		}
+		sub := ""
+		if t.subject != "" {
+			if sub, err = r.subjectID(s.id, t.subject); err != nil {
+				fail(err)
+				continue
+			}
+		}
+		out.teaching = append(out.teaching, [2]string{gid, sub})
+	}
+	for _, w := range d.warnings {
+		r.warn(f, rec, j, firstOr(out.structures), w)
+	}
+	return out, complete
+}
+
+func firstOr(ss []string) string {
+	if len(ss) == 0 {
+		return ""
+	}
+	return ss[0]
+}
+
+// ---- after the last file ----
+
+func (r *run) exec(q string, args ...any) (int64, error) {
+	res, err := r.tx.ExecContext(r.ctx, q, args...)
+	if err != nil {
+		return 0, err
+	}
+	return res.RowsAffected()
+}
+
+func (r *run) finish() error {
+	if err := r.bulk.flush(r.ctx); err != nil {
+		return err
+	}
+	if r.im.db.Dialect == db.Postgres {
+		// The work tables were filled inside this transaction: without fresh
+		// statistics the planner takes them for empty and joins them row by row.
+		if _, err := r.exec(`ANALYZE aaf_work_touched, aaf_work_owners, aaf_work_links, persons, person_links, person_structures, group_members`); err != nil {
+			return err
+		}
+	}
+	steps := []struct {
+		what string
+		fn   func() error
+	}{
+		{"liens familiaux", r.links},
+		{"personnes absentes de l'export", r.missing},
+		{"rattachement des responsables", r.responsables},
+		{"groupes automatiques", func() error {
+			return r.im.dir.RebuildPersons(r.ctx, r.tx, `SELECT person_id FROM aaf_work_touched`)
+		}},
+		{"délais de conservation", func() error {
+			ended, purged, err := r.im.sweep(r.ctx, r.tx, r.now)
+			r.rep.AccessEnded, r.rep.Purged = ended, purged
+			return err
+		}},
+	}
+	for _, s := range steps {
+		start := time.Now()
+		if err := s.fn(); err != nil {
+			return fmt.Errorf("%s : %w", s.what, err)
+		}
+		slog.Debug("import AAF", "étape", s.what, "durée", time.Since(start))
+	}
+	for id := range r.scope {
+		r.rep.StructureIDs = append(r.rep.StructureIDs, id)
+	}
+	return r.clearWork()
+}
+
+// links rewrites the family links of the pupils whose records spoke of them, and adds
+// those the responsables' records declare; a responsable the directory does not know
+// is reported and the pupil's record read again next time.
+func (r *run) links() error {
+	// The old responsables of a pupil whose links change leave the class's parents
+	// group: their groups are rebuilt too.
+	if _, err := r.exec(`INSERT INTO aaf_work_touched(person_id) SELECT parent_id FROM person_links
+		WHERE child_id IN (SELECT person_id FROM aaf_work_owners) ON CONFLICT DO NOTHING`); err != nil {
+		return err
+	}
+	if _, err := r.exec(`DELETE FROM person_links WHERE child_id IN (SELECT person_id FROM aaf_work_owners)`); err != nil {
+		return err
+	}
+	n, err := r.exec(`INSERT INTO person_links(parent_id, child_id)
+		SELECT p.id, c.id FROM aaf_work_links w JOIN persons p ON p.external_id = w.parent_ext JOIN persons c ON c.external_id = w.child_ext
+		WHERE p.profile = 'Responsable' AND c.profile = 'Eleve' ON CONFLICT DO NOTHING`)
+	if err != nil {
+		return err
+	}
+	r.rep.Links = int(n)
+	// Responsables follow their children's classes and schools.
+	if _, err := r.exec(`INSERT INTO aaf_work_touched(person_id) SELECT l.parent_id FROM person_links l
+		WHERE l.child_id IN (SELECT person_id FROM aaf_work_touched) ON CONFLICT DO NOTHING`); err != nil {
+		return err
+	}
+	rows, err := r.tx.QueryContext(r.ctx, `SELECT w.parent_ext, w.child_ext, COALESCE(c.id, ''), COALESCE(p.profile, '')
+		FROM aaf_work_links w LEFT JOIN persons p ON p.external_id = w.parent_ext LEFT JOIN persons c ON c.external_id = w.child_ext
+		WHERE w.parent_ext <> w.child_ext AND (p.id IS NULL OR c.id IS NULL) ORDER BY w.child_ext, w.parent_ext`)
+	if err != nil {
+		return err
+	}
+	var redo []string
+	type miss struct{ parent, child, childID string }
+	var missing []miss
+	for rows.Next() {
+		var m miss
+		var profile string
+		if err := rows.Scan(&m.parent, &m.child, &m.childID, &profile); err != nil {
+			rows.Close()
+			return err
+		}
+		missing = append(missing, m)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	for _, m := range missing {
+		if m.childID == "" {
+			r.rep.issue(SeverityWarning, "", 0, m.parent, "", "élève "+m.child+" introuvable : lien avec le responsable "+m.parent+" non créé")
+			continue
+		}
+		r.rep.issue(SeverityWarning, "", 0, m.child, "", "responsable "+m.parent+" introuvable : lien avec l'élève non créé")
+		redo = append(redo, m.childID)
+	}
+	for len(redo) > 0 {
+		n := min(len(redo), 500)
+		args := make([]any, n)
+		for i := range args {
+			args[i] = redo[i]
+		}
+		if _, err := r.exec(`UPDATE aaf_persons SET checksum = '' WHERE person_id IN (`+db.In(1, n)+`)`, args...); err != nil {
+			return err
+		}
+		redo = redo[n:]
+	}
+	return nil
+}
+
+// missing marks, after a full export, the persons of the structures it covers that
+// it no longer lists. They keep their account for the grace period.
+func (r *run) missing() error {
+	if !r.full {
+		return nil
+	}
+	for id := range r.scope {
+		if _, err := r.exec(`INSERT INTO aaf_work_scope(structure_id) VALUES ($1)`, id); err != nil {
+			return err
+		}
+	}
+	for _, p := range r.persons {
+		if p != nil && p.seen == notSeen && p.removedAt == 0 && p.category != "" {
+			if err := r.bulk.add(r.ctx, r.bulk.missing, p.id); err != nil {
+				return err
+			}
+		}
+	}
+	if err := r.bulk.flush(r.ctx); err != nil {
+		return err
+	}
+	n, err := r.exec(`UPDATE persons SET removed_at = $1 WHERE removed_at = 0 AND id IN (SELECT person_id FROM aaf_work_missing)
+		AND id IN (SELECT person_id FROM person_structures WHERE structure_id IN (SELECT structure_id FROM aaf_work_scope))`, r.now.UnixMilli())
+	r.rep.Marked += int(n)
+	return err
+}
+
+// responsables gives the responsables whose children changed their children's
+// structures, and reports those left without a child the directory knows.
+func (r *run) responsables() error {
+	touchedResp := `(SELECT t.person_id FROM aaf_work_touched t JOIN persons p ON p.id = t.person_id AND p.profile = 'Responsable')`
+	if _, err := r.exec(`DELETE FROM person_structures WHERE person_id IN ` + touchedResp + ` AND structure_id IN ` + aafStructures); err != nil {
+		return err
+	}
+	if _, err := r.exec(`INSERT INTO person_structures(person_id, structure_id)
+		SELECT DISTINCT l.parent_id, ps.structure_id FROM person_links l JOIN person_structures ps ON ps.person_id = l.child_id
+		WHERE l.parent_id IN ` + touchedResp + ` AND ps.structure_id IN ` + aafStructures + ` ON CONFLICT DO NOTHING`); err != nil {
+		return err
+	}
+	orphans, err := db.Strings(r.ctx, r.tx, `SELECT p.external_id FROM persons p WHERE p.id IN `+touchedResp+`
+		AND p.removed_at = 0 AND NOT EXISTS (SELECT 1 FROM person_structures ps WHERE ps.person_id = p.id) ORDER BY p.external_id`)
+	if err != nil {
+		return err
+	}
+	for _, j := range orphans {
+		r.rep.issue(SeverityWarning, "", 0, j, "", "responsable sans élève connu : compte créé sans établissement")
+	}
+	return nil
+}
+
+// sweep applies the retention rules: a person marked for deletion longer than the
+// grace period loses access (state removed, the previous state kept for a return);
+// longer than the grace period and the purge delay, the person is deleted with
+// everything the directory holds about them.
+func (im *Importer) sweep(ctx context.Context, q db.Querier, now time.Time) (ended, purged int, err error) {
+	cutAccess := now.Add(-im.opts.Grace).UnixMilli()
+	cutPurge := now.Add(-im.opts.Grace - im.opts.PurgeAfter).UnixMilli()
+	res, err := q.ExecContext(ctx, `UPDATE persons SET removed_state = state, state = 'removed', updated_at = $1
+		WHERE removed_at > 0 AND removed_at <= $2 AND state <> 'removed'`, now.UnixMilli(), cutAccess)
+	if err != nil {
+		return 0, 0, err
+	}
+	n, _ := res.RowsAffected()
+	ended = int(n)
+	// Sessions end with the access: a removed person is signed out everywhere.
+	if _, err := q.ExecContext(ctx, `DELETE FROM sessions WHERE person_id IN (SELECT id FROM persons WHERE state = 'removed')`); err != nil {
+		return ended, 0, err
+	}
+	res, err = q.ExecContext(ctx, `DELETE FROM persons WHERE removed_at > 0 AND removed_at <= $1`, cutPurge)
+	if err != nil {
+		return ended, 0, err
+	}
+	n, _ = res.RowsAffected()
+	return ended, int(n), nil
+}

@@ -1,0 +1,134 @@
+package directory
+
+import (
+	"context"
+	"strconv"
+
+	"github.com/preau-ent/preau/internal/platform/db"
+)
+
+// StateRemoved is the state of a person who left the feeds (missing from a full
+// export, deleted by a delta) and whose grace period is over: like a blocked account
+// it cannot log in, and it is purged after a second period. persons.removed_at says
+// since when the person is missing; persons.removed_state keeps the state to give
+// back if the person returns.
+const StateRemoved = "removed"
+
+// SchoolYearNow names the current school year by the directory's clock: the one
+// CreateClassTx gives the classes it creates.
+func (s *Service) SchoolYearNow() string { return SchoolYear(s.now()) }
+
+// RebuildPersons recomputes the automatic memberships of the persons that the
+// sub-query idsSQL (one column of person ids, arguments args) lists, with the same
+// set-based statements as RebuildAll restricted to them: for feeds that changed a
+// part of a large directory, where RebuildAll would rewrite every membership and
+// Rebuild would cost round trips per person. idsSQL is code, never user input.
+func (s *Service) RebuildPersons(ctx context.Context, q db.Querier, idsSQL string, args ...any) error {
+	stmts := []string{
+		`DELETE FROM group_members WHERE source='auto' AND person_id IN (` + idsSQL + `)`,
+		`INSERT INTO group_members(group_id, person_id, source)
+		 SELECT g.id, ps.person_id, 'auto' FROM person_structures ps JOIN persons p ON p.id = ps.person_id
+		 JOIN groups g ON g.structure_id = ps.structure_id AND g.kind = 'profile' AND g.profile = p.profile
+		 WHERE ps.person_id IN (` + idsSQL + `) ON CONFLICT (group_id, person_id) DO NOTHING`,
+		`INSERT INTO group_members(group_id, person_id, source)
+		 SELECT g.id, f.person_id, 'auto' FROM person_functions f JOIN groups g ON g.structure_id = f.structure_id AND g.kind = 'profile' AND g.profile = 'Direction'
+		 WHERE f.code = 'DIR' AND f.person_id IN (` + idsSQL + `) ON CONFLICT (group_id, person_id) DO NOTHING`,
+		`INSERT INTO group_members(group_id, person_id, source)
+		 SELECT g.id, m.person_id, 'auto' FROM group_members m JOIN persons p ON p.id = m.person_id AND p.profile = 'Eleve'
+		 JOIN groups g ON g.class_id = m.group_id AND g.kind = 'class_profile' AND g.profile = 'Eleve'
+		 WHERE m.source = 'direct' AND m.person_id IN (` + idsSQL + `) ON CONFLICT (group_id, person_id) DO NOTHING`,
+		`INSERT INTO group_members(group_id, person_id, source)
+		 SELECT g.id, l.parent_id, 'auto' FROM person_links l JOIN group_members m ON m.person_id = l.child_id AND m.source = 'direct'
+		 JOIN groups g ON g.class_id = m.group_id AND g.kind = 'class_profile' AND g.profile = 'Responsable'
+		 WHERE l.parent_id IN (` + idsSQL + `) ON CONFLICT (group_id, person_id) DO NOTHING`,
+		`INSERT INTO group_members(group_id, person_id, source)
+		 SELECT DISTINCT g.id, t.teacher_id, 'auto' FROM teaching t JOIN groups g ON g.class_id = t.group_id AND g.kind = 'class_profile' AND g.profile = 'Enseignant'
+		 WHERE t.teacher_id IN (` + idsSQL + `) ON CONFLICT (group_id, person_id) DO NOTHING`,
+	}
+	for _, st := range stmts {
+		if _, err := q.ExecContext(ctx, st, args...); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// LoginAllocator hands out the logins of persons a feed creates in bulk, by the same
+// rule as InsertPerson (prenom.nom, then prenom.nom2, prenom.nom3...), without a
+// round trip per person once many are created: after loadAfter look-ups it reads
+// every login once and works from memory. It remembers the logins it handed out, so
+// that persons not yet written (batched inserts) do not get the same one. Use one
+// allocator per transaction.
+type LoginAllocator struct {
+	q       db.Querier
+	taken   map[string]bool
+	next    map[string]int // base → the first number worth trying
+	loaded  bool
+	lookups int
+}
+
+// loadAfter is how many single look-ups are worth doing before reading all logins.
+const loadAfter = 2000
+
+// NewLoginAllocator returns an allocator working through q (the feed's transaction).
+func NewLoginAllocator(q db.Querier) *LoginAllocator {
+	return &LoginAllocator{q: q, taken: map[string]bool{}, next: map[string]int{}}
+}
+
+// Preload reads every login at once: for a feed that knows it will create many
+// persons (a full export), one query instead of a look-up per name first.
+func (a *LoginAllocator) Preload(ctx context.Context) error {
+	all, err := db.Strings(ctx, a.q, `SELECT login FROM persons`)
+	if err != nil {
+		return err
+	}
+	for _, l := range all {
+		a.taken[l] = true
+	}
+	a.loaded = true
+	return nil
+}
+
+// Next returns a free login for a person named first last, and reserves it.
+func (a *LoginAllocator) Next(ctx context.Context, first, last string) (string, error) {
+	base := LoginBase(first, last)
+	if !a.loaded {
+		a.lookups++
+		if a.lookups > loadAfter {
+			all, err := db.Strings(ctx, a.q, `SELECT login FROM persons`)
+			if err != nil {
+				return "", err
+			}
+			for _, l := range all {
+				a.taken[l] = true
+			}
+			a.loaded = true
+		} else if _, seen := a.next[base]; !seen {
+			// The same range query as freeLogin, once per base.
+			some, err := db.Strings(ctx, a.q, `SELECT login FROM persons WHERE login >= $1 AND login < $2`, base, base+"\x7f")
+			if err != nil {
+				return "", err
+			}
+			for _, l := range some {
+				a.taken[l] = true
+			}
+		}
+	}
+	login := base
+	n, ok := a.next[base]
+	if !ok {
+		n = 2
+	}
+	if a.taken[login] {
+		for ; ; n++ {
+			if l := base + strconv.Itoa(n); !a.taken[l] {
+				login = l
+				n++
+				break
+			}
+		}
+	}
+	a.next[base] = n
+	a.taken[login] = true
+	return login, nil
+}
