@@ -15,6 +15,7 @@ import (
 
 	"github.com/preau-ent/preau/internal/account"
 	"github.com/preau-ent/preau/internal/commrules"
+	"github.com/preau-ent/preau/internal/connector"
 	"github.com/preau-ent/preau/internal/directory"
 	"github.com/preau-ent/preau/internal/platform/audit"
 	"github.com/preau-ent/preau/internal/platform/config"
@@ -30,6 +31,7 @@ import (
 // Migrations lists every service's migrations in dependency order.
 var Migrations = []db.Migrations{
 	directory.Migrations, account.Migrations, rights.Migrations, commrules.Migrations, portal.Migrations, audit.Migrations,
+	connector.Migrations,
 }
 
 // Catalog is the deployment's application catalog, in dashboard order.
@@ -90,7 +92,9 @@ func Build(d *db.DB, o Options) (*App, error) {
 	dir := directory.New(d, al, rs, comm)
 	acc := account.New(d, al, dir, rs, sender, o.Account)
 	portals := portal.New(d, al, rs, dir, o.BaseHost, o.Name)
-	svc := web.Services{DB: d, Audit: al, Rights: rs, Comm: comm, Directory: dir, Accounts: acc, Portals: portals, Spool: spool, Catalog: catalog}
+	connectors := connector.New(d, al, rs)
+	svc := web.Services{DB: d, Audit: al, Rights: rs, Comm: comm, Directory: dir, Accounts: acc, Portals: portals, Spool: spool, Catalog: catalog,
+		Connectors: connectors}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}), collectors.NewDBStatsCollector(d.DB, "preau"))
 	srv, err := web.New(svc, web.Options{SecureCookies: o.SecureCookies, TrustProxy: o.TrustProxy, MaxInflight: o.MaxInflight, SessionIdle: o.Account.SessionIdle, Registry: reg})

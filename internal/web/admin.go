@@ -57,6 +57,13 @@ func (s *Server) adminRoutes(mux *http.ServeMux) {
 	h("POST /admin/personnes/{id}/fonctions/retirer", s.adminRemoveFunction)
 	h("POST /admin/personnes/{id}/structures", s.adminAttachStructure)
 
+	h("GET /admin/connecteurs", s.adminConnectors)
+	h("POST /admin/connecteurs", s.adminCreateConnector)
+	h("GET /admin/connecteurs/{id}", s.adminConnector)
+	h("POST /admin/connecteurs/{id}", s.adminUpdateConnector)
+	h("POST /admin/connecteurs/{id}/supprimer", s.adminDeleteConnector)
+	h("GET /admin/structures/{id}/connecteurs", s.adminStructureConnectors)
+
 	h("GET /admin/journal", s.adminJournal)
 	h("GET /admin/courriels", s.adminMails)
 	h("GET /admin/courriels/{name}", s.adminMail)

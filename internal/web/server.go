@@ -15,6 +15,7 @@ import (
 
 	"github.com/preau-ent/preau/internal/account"
 	"github.com/preau-ent/preau/internal/commrules"
+	"github.com/preau-ent/preau/internal/connector"
 	"github.com/preau-ent/preau/internal/directory"
 	"github.com/preau-ent/preau/internal/platform/audit"
 	"github.com/preau-ent/preau/internal/platform/db"
@@ -34,8 +35,10 @@ type Services struct {
 	Directory *directory.Service
 	Accounts  *account.Service
 	Portals   *portal.Service
-	Spool     *mail.Spool // nil when mails go through SMTP
-	Catalog   *i18n.Catalog
+	// Connectors are the connected services (tiles, single sign-on registrations).
+	Connectors *connector.Service
+	Spool      *mail.Spool // nil when mails go through SMTP
+	Catalog    *i18n.Catalog
 }
 
 // Options are the HTTP settings.
