@@ -14,6 +14,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/preau-ent/preau/internal/account"
+	"github.com/preau-ent/preau/internal/cas"
 	"github.com/preau-ent/preau/internal/commrules"
 	"github.com/preau-ent/preau/internal/connector"
 	"github.com/preau-ent/preau/internal/directory"
@@ -31,7 +32,7 @@ import (
 // Migrations lists every service's migrations in dependency order.
 var Migrations = []db.Migrations{
 	directory.Migrations, account.Migrations, rights.Migrations, commrules.Migrations, portal.Migrations, audit.Migrations,
-	connector.Migrations,
+	connector.Migrations, cas.Migrations,
 }
 
 // Catalog is the deployment's application catalog, in dashboard order.
@@ -59,6 +60,7 @@ type Options struct {
 	SecureCookies bool
 	TrustProxy    bool
 	MaxInflight   int
+	CAS           cas.Config
 }
 
 // Build wires the services over an open, migrated database.
@@ -94,7 +96,7 @@ func Build(d *db.DB, o Options) (*App, error) {
 	portals := portal.New(d, al, rs, dir, o.BaseHost, o.Name)
 	connectors := connector.New(d, al, rs)
 	svc := web.Services{DB: d, Audit: al, Rights: rs, Comm: comm, Directory: dir, Accounts: acc, Portals: portals, Spool: spool, Catalog: catalog,
-		Connectors: connectors}
+		Connectors: connectors, CAS: cas.New(d, al, dir, connectors, o.CAS)}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}), collectors.NewDBStatsCollector(d.DB, "preau"))
 	srv, err := web.New(svc, web.Options{SecureCookies: o.SecureCookies, TrustProxy: o.TrustProxy, MaxInflight: o.MaxInflight, SessionIdle: o.Account.SessionIdle, Registry: reg})

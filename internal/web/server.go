@@ -14,6 +14,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/preau-ent/preau/internal/account"
+	"github.com/preau-ent/preau/internal/cas"
 	"github.com/preau-ent/preau/internal/commrules"
 	"github.com/preau-ent/preau/internal/connector"
 	"github.com/preau-ent/preau/internal/directory"
@@ -37,7 +38,8 @@ type Services struct {
 	Portals   *portal.Service
 	// Connectors are the connected services (tiles, single sign-on registrations).
 	Connectors *connector.Service
-	Spool      *mail.Spool // nil when mails go through SMTP
+	CAS        *cas.Service // the CAS server
+	Spool      *mail.Spool  // nil when mails go through SMTP
 	Catalog    *i18n.Catalog
 }
 
@@ -107,6 +109,9 @@ func (s *Server) Housekeeping(ctx context.Context) {
 		case <-t.C:
 			if err := s.svc.Accounts.PurgeExpired(ctx); err != nil {
 				slog.Error("purge des sessions expirées", "err", err)
+			}
+			if err := s.svc.CAS.Purge(ctx); err != nil {
+				slog.Error("purge des tickets CAS", "err", err)
 			}
 			// Application logs are kept one year (CNIL recommendation: 6 months to 1 year).
 			if _, err := s.svc.Audit.Purge(ctx, time.Now().AddDate(-1, 0, 0)); err != nil {
