@@ -18,6 +18,7 @@ import (
 	"github.com/preau-ent/preau/internal/commrules"
 	"github.com/preau-ent/preau/internal/connector"
 	"github.com/preau-ent/preau/internal/directory"
+	"github.com/preau-ent/preau/internal/oidc"
 	"github.com/preau-ent/preau/internal/platform/audit"
 	"github.com/preau-ent/preau/internal/platform/config"
 	"github.com/preau-ent/preau/internal/platform/db"
@@ -32,7 +33,7 @@ import (
 // Migrations lists every service's migrations in dependency order.
 var Migrations = []db.Migrations{
 	directory.Migrations, account.Migrations, rights.Migrations, commrules.Migrations, portal.Migrations, audit.Migrations,
-	connector.Migrations, cas.Migrations,
+	connector.Migrations, cas.Migrations, oidc.Migrations,
 }
 
 // Catalog is the deployment's application catalog, in dashboard order.
@@ -61,6 +62,7 @@ type Options struct {
 	TrustProxy    bool
 	MaxInflight   int
 	CAS           cas.Config
+	OIDC          oidc.Config // its SecretKey encrypts the signing keys
 }
 
 // Build wires the services over an open, migrated database.
@@ -96,7 +98,7 @@ func Build(d *db.DB, o Options) (*App, error) {
 	portals := portal.New(d, al, rs, dir, o.BaseHost, o.Name)
 	connectors := connector.New(d, al, rs)
 	svc := web.Services{DB: d, Audit: al, Rights: rs, Comm: comm, Directory: dir, Accounts: acc, Portals: portals, Spool: spool, Catalog: catalog,
-		Connectors: connectors, CAS: cas.New(d, al, dir, connectors, o.CAS)}
+		Connectors: connectors, CAS: cas.New(d, al, dir, connectors, o.CAS), OIDC: oidc.New(d, al, dir, connectors, o.OIDC)}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}), collectors.NewDBStatsCollector(d.DB, "preau"))
 	srv, err := web.New(svc, web.Options{SecureCookies: o.SecureCookies, TrustProxy: o.TrustProxy, MaxInflight: o.MaxInflight, SessionIdle: o.Account.SessionIdle, Registry: reg})
@@ -119,8 +121,13 @@ func Open(ctx context.Context, c *config.Config) (*App, error) {
 		d.Close()
 		return nil, fmt.Errorf("migrations : %w", err)
 	}
+	secret, err := c.LoadSecretKey()
+	if err != nil {
+		d.Close()
+		return nil, err
+	}
 	o := Options{Name: c.Name, BaseHost: c.BaseHost, SpoolDir: filepath.Join(c.DataDir, "mail-spool"), SecureCookies: c.SecureCookies,
-		TrustProxy: c.TrustProxy, MaxInflight: c.MaxInflight, Account: account.Config{SessionIdle: c.SessionIdle}}
+		TrustProxy: c.TrustProxy, MaxInflight: c.MaxInflight, Account: account.Config{SessionIdle: c.SessionIdle}, OIDC: oidc.Config{SecretKey: secret}}
 	if strings.TrimSpace(c.SMTPHost) != "" {
 		o.Mail = mail.NewSMTP(c.SMTPHost, c.SMTPPort, c.SMTPUser, c.SMTPPassword, c.MailFrom)
 	}

@@ -9,6 +9,7 @@ package connector
 
 import (
 	"context"
+	"crypto/subtle"
 	"database/sql"
 	"embed"
 	"errors"
@@ -35,11 +36,12 @@ var Migrations = db.Embedded("connector", migrations)
 // Protocols. OpenID Connect and SAML come with their servers.
 const (
 	CAS  = "cas"
+	OIDC = "oidc"
 	Link = "lien"
 )
 
 // Protocols lists the protocols an administrator may choose, in display order.
-var Protocols = []string{CAS, Link}
+var Protocols = []string{CAS, OIDC, Link}
 
 // Icons are the names of the tile icons in the static sprite.
 var Icons = []string{"connecteur", "ressources", "vie-scolaire", "classe-virtuelle"}
@@ -57,8 +59,13 @@ type Connector struct {
 	Attributes  []string // names from AttributeNames, released at sign-on
 	// SingleLogout: the service is told when the person logs out of Préau.
 	SingleLogout bool
+	// RedirectURIs are an OpenID Connect client's registered redirection addresses,
+	// matched exactly (they also serve after logout).
+	RedirectURIs []string
+	HasSecret    bool // an OpenID Connect client with a secret (confidential client)
 	CreatedAt    time.Time
 	UpdatedAt    time.Time
+	secretHash   string
 }
 
 // Input is what an administrator sets.
@@ -72,6 +79,7 @@ type Input struct {
 	Structures   []string
 	Attributes   []string
 	SingleLogout bool
+	RedirectURIs []string // OpenID Connect clients
 }
 
 // Service stores connectors and decides who sees and manages them.
@@ -112,8 +120,24 @@ func (in *Input) validate() error {
 	// A service that receives tickets must be reached over HTTPS, so that tickets and
 	// attributes do not cross the network in clear; plain HTTP only on the machine
 	// itself, for development and tests.
-	if in.Protocol == CAS && u.Scheme != "https" && !isLoopback(u.Hostname()) {
+	if in.Protocol != Link && u.Scheme != "https" && !isLoopback(u.Hostname()) {
 		return actor.Invalid("url", "connector.https_required")
+	}
+	if in.Protocol == OIDC {
+		if len(in.RedirectURIs) == 0 {
+			return actor.Invalid("redirect_uris", "connector.redirect_required")
+		}
+		for _, r := range in.RedirectURIs {
+			u, err := checkURL(r)
+			if err != nil || len(r) > 1000 {
+				return actor.Invalid("redirect_uris", "connector.bad_redirect")
+			}
+			if u.Scheme != "https" && !isLoopback(u.Hostname()) {
+				return actor.Invalid("redirect_uris", "connector.https_required")
+			}
+		}
+	} else {
+		in.RedirectURIs = nil
 	}
 	for _, p := range in.Profiles {
 		if !directory.ValidProfile(p) {
@@ -125,7 +149,7 @@ func (in *Input) validate() error {
 			return actor.Invalid("attributes", "connector.bad_attribute")
 		}
 	}
-	in.Profiles, in.Attributes, in.Structures = dedupe(in.Profiles), dedupe(in.Attributes), dedupe(in.Structures)
+	in.Profiles, in.Attributes, in.Structures, in.RedirectURIs = dedupe(in.Profiles), dedupe(in.Attributes), dedupe(in.Structures), dedupe(in.RedirectURIs)
 	if in.StructureID != "" {
 		// A structure's connector is for that structure's persons only.
 		in.Structures = nil
@@ -193,9 +217,10 @@ func (s *Service) Create(ctx context.Context, a actor.Actor, in Input) (Connecto
 		if err := checkStructures(ctx, tx, c.Structures); err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO connectors(id, structure_id, name, icon, url, protocol, profiles, attributes, single_logout, created_at, updated_at)
-			VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$10)`,
-			c.ID, nullable(c.StructureID), c.Name, c.Icon, c.URL, c.Protocol, strings.Join(c.Profiles, " "), strings.Join(c.Attributes, " "), c.SingleLogout, now.UnixMilli()); err != nil {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO connectors(id, structure_id, name, icon, url, protocol, profiles, attributes, single_logout, created_at, updated_at, redirect_uris)
+			VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$10,$11)`,
+			c.ID, nullable(c.StructureID), c.Name, c.Icon, c.URL, c.Protocol, strings.Join(c.Profiles, " "), strings.Join(c.Attributes, " "), c.SingleLogout, now.UnixMilli(),
+			strings.Join(c.RedirectURIs, " ")); err != nil {
 			return err
 		}
 		if err := setStructures(ctx, tx, c.ID, c.Structures); err != nil {
@@ -225,8 +250,9 @@ func (s *Service) Update(ctx context.Context, a actor.Actor, id string, in Input
 		if err := checkStructures(ctx, tx, c.Structures); err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE connectors SET name=$2, icon=$3, url=$4, protocol=$5, profiles=$6, attributes=$7, single_logout=$8, updated_at=$9 WHERE id=$1`,
-			c.ID, c.Name, c.Icon, c.URL, c.Protocol, strings.Join(c.Profiles, " "), strings.Join(c.Attributes, " "), c.SingleLogout, c.UpdatedAt.UnixMilli()); err != nil {
+		if _, err := tx.ExecContext(ctx, `UPDATE connectors SET name=$2, icon=$3, url=$4, protocol=$5, profiles=$6, attributes=$7, single_logout=$8, updated_at=$9, redirect_uris=$10 WHERE id=$1`,
+			c.ID, c.Name, c.Icon, c.URL, c.Protocol, strings.Join(c.Profiles, " "), strings.Join(c.Attributes, " "), c.SingleLogout, c.UpdatedAt.UnixMilli(),
+			strings.Join(c.RedirectURIs, " ")); err != nil {
 			return err
 		}
 		if _, err := tx.ExecContext(ctx, `DELETE FROM connector_structures WHERE connector_id=$1`, c.ID); err != nil {
@@ -283,6 +309,31 @@ func (s *Service) List(ctx context.Context, a actor.Actor, structureID string) (
 		args = append(args, structureID)
 	}
 	return s.query(ctx, q, args...)
+}
+
+// NewClientSecret gives an OpenID Connect client a new secret, returned once: only its
+// SHA-256 is kept (a random 256-bit secret needs no slow hash).
+func (s *Service) NewClientSecret(ctx context.Context, a actor.Actor, id string) (string, error) {
+	c, err := s.Get(ctx, a, id)
+	if err != nil {
+		return "", err
+	}
+	if c.Protocol != OIDC {
+		return "", actor.Invalid("protocol", "connector.not_oidc")
+	}
+	secret := ids.Random(32)
+	err = s.db.Tx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `UPDATE connectors SET client_secret_hash=$2 WHERE id=$1`, id, ids.Hash(secret)); err != nil {
+			return err
+		}
+		return s.audit.WriteTx(ctx, tx, s.entry(a, "connector.secret", c, true, map[string]string{"name": c.Name}))
+	})
+	return secret, err
+}
+
+// CheckSecret tells, in constant time, whether secret is the client's secret.
+func (c Connector) CheckSecret(secret string) bool {
+	return c.secretHash != "" && subtle.ConstantTimeCompare([]byte(ids.Hash(secret)), []byte(c.secretHash)) == 1
 }
 
 // ByID returns a connector for the single sign-on servers, which check themselves
@@ -408,7 +459,7 @@ func hostPort(u *url.URL) string {
 	return net.JoinHostPort(strings.ToLower(u.Hostname()), port)
 }
 
-const cols = `id, COALESCE(structure_id, ''), name, icon, url, protocol, profiles, attributes, single_logout, created_at, updated_at,
+const cols = `id, COALESCE(structure_id, ''), name, icon, url, protocol, profiles, attributes, single_logout, created_at, updated_at, redirect_uris, client_secret_hash,
 	COALESCE((SELECT string_agg(structure_id, ' ') FROM connector_structures cs WHERE cs.connector_id = connectors.id), '')`
 
 func (s *Service) get(ctx context.Context, id string) (Connector, error) {
@@ -435,11 +486,13 @@ func (s *Service) query(ctx context.Context, q string, args ...any) ([]Connector
 	var out []Connector
 	for rows.Next() {
 		var c Connector
-		var profiles, attributes, structures string
+		var profiles, attributes, structures, redirects string
 		var created, updated int64
-		if err := rows.Scan(&c.ID, &c.StructureID, &c.Name, &c.Icon, &c.URL, &c.Protocol, &profiles, &attributes, &c.SingleLogout, &created, &updated, &structures); err != nil {
+		if err := rows.Scan(&c.ID, &c.StructureID, &c.Name, &c.Icon, &c.URL, &c.Protocol, &profiles, &attributes, &c.SingleLogout, &created, &updated,
+			&redirects, &c.secretHash, &structures); err != nil {
 			return nil, err
 		}
+		c.RedirectURIs, c.HasSecret = strings.Fields(redirects), c.secretHash != ""
 		c.Profiles, c.Attributes, c.Structures = strings.Fields(profiles), strings.Fields(attributes), strings.Fields(structures)
 		sort.Strings(c.Structures)
 		c.CreatedAt, c.UpdatedAt = time.UnixMilli(created), time.UnixMilli(updated)
@@ -473,7 +526,7 @@ func setStructures(ctx context.Context, q db.Querier, connectorID string, list [
 
 func fromInput(in Input) Connector {
 	return Connector{StructureID: in.StructureID, Name: in.Name, Icon: in.Icon, URL: in.URL, Protocol: in.Protocol,
-		Profiles: in.Profiles, Structures: in.Structures, Attributes: in.Attributes, SingleLogout: in.SingleLogout}
+		Profiles: in.Profiles, Structures: in.Structures, Attributes: in.Attributes, SingleLogout: in.SingleLogout, RedirectURIs: in.RedirectURIs}
 }
 
 func nullable(s string) any {

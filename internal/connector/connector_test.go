@@ -165,6 +165,13 @@ func TestBadInputChangesNothing(t *testing.T) {
 		{func(in *connector.Input) { in.Profiles = []string{"Pirate"} }, "profiles", "connector.bad_profile"},
 		{func(in *connector.Input) { in.Attributes = []string{"password"} }, "attributes", "connector.bad_attribute"},
 		{func(in *connector.Input) { in.Structures = []string{"nope"} }, "structures", "connector.bad_structure"},
+		{func(in *connector.Input) { in.Protocol = connector.OIDC }, "redirect_uris", "connector.redirect_required"},
+		{func(in *connector.Input) {
+			in.Protocol, in.RedirectURIs = connector.OIDC, []string{"https://moodle.example.org/cb#x"}
+		}, "redirect_uris", "connector.bad_redirect"},
+		{func(in *connector.Input) {
+			in.Protocol, in.RedirectURIs = connector.OIDC, []string{"http://moodle.example.org/cb"}
+		}, "redirect_uris", "connector.https_required"},
 	} {
 		in := input("", "Moodle", "https://moodle.example.org/")
 		tc.change(&in)
@@ -183,6 +190,33 @@ func TestBadInputChangesNothing(t *testing.T) {
 	must(t, err)
 	_, err = f.cs.Create(f.ctx, f.sys, input("", "Dev", "http://127.0.0.1:8081/"))
 	must(t, err)
+
+	// OpenID Connect clients: a secret on demand, shown once, checked in constant time.
+	in = input("", "Moodle", "https://moodle.example.org/")
+	in.Protocol, in.RedirectURIs = connector.OIDC, []string{"https://moodle.example.org/cb", "https://moodle.example.org/cb"}
+	c, err := f.cs.Create(f.ctx, f.sys, in)
+	must(t, err)
+	if len(c.RedirectURIs) != 1 || c.HasSecret {
+		t.Fatalf("client %+v", c)
+	}
+	secret, err := f.cs.NewClientSecret(f.ctx, f.sys, c.ID)
+	must(t, err)
+	c, err = f.cs.Get(f.ctx, f.sys, c.ID)
+	must(t, err)
+	if !c.HasSecret || !c.CheckSecret(secret) || c.CheckSecret(secret+"x") || c.CheckSecret("") {
+		t.Fatal("secret check")
+	}
+	if _, err := f.cs.NewClientSecret(f.ctx, as(f.head), c.ID); !errors.Is(err, actor.ErrForbidden) {
+		t.Fatalf("a local admin made a deployment client's secret: %v", err)
+	}
+	plain, _ := f.cs.List(f.ctx, f.sys, "")
+	for _, x := range plain {
+		if x.Protocol == connector.Link {
+			if _, err := f.cs.NewClientSecret(f.ctx, f.sys, x.ID); err == nil {
+				t.Fatal("a plain link got a secret")
+			}
+		}
+	}
 }
 
 func names(list []connector.Connector) string {

@@ -62,6 +62,7 @@ func (s *Server) adminRoutes(mux *http.ServeMux) {
 	h("GET /admin/connecteurs/{id}", s.adminConnector)
 	h("POST /admin/connecteurs/{id}", s.adminUpdateConnector)
 	h("POST /admin/connecteurs/{id}/supprimer", s.adminDeleteConnector)
+	h("POST /admin/connecteurs/{id}/secret", s.adminConnectorSecret)
 	h("GET /admin/structures/{id}/connecteurs", s.adminStructureConnectors)
 
 	h("GET /admin/journal", s.adminJournal)

@@ -3,6 +3,7 @@ package web
 import (
 	"net/http"
 	"net/url"
+	"strings"
 
 	"github.com/preau-ent/preau/internal/connector"
 	"github.com/preau-ent/preau/internal/directory"
@@ -20,6 +21,8 @@ type adminConnectorsData struct {
 	Choices    connectorChoices
 	ListAction string // where the page lives, to come back to
 	CASServer  string // the CAS server's address, for the service's administrator
+	Issuer     string // the OpenID Connect issuer, for an OIDC client's administrator
+	NewSecret  string // an OIDC client's secret, shown once just after it is made
 }
 
 // connectorChoices are the options of the connector form.
@@ -49,13 +52,14 @@ func (s *Server) connectorChoices(r *http.Request, deployment bool) (connectorCh
 
 func connectorInput(f url.Values) connector.Input {
 	return connector.Input{StructureID: f.Get("structure"), Name: f.Get("name"), Icon: f.Get("icon"), URL: f.Get("url"), Protocol: f.Get("protocol"),
-		Profiles: f["profiles"], Structures: f["structures"], Attributes: f["attributes"], SingleLogout: f.Get("single_logout") == "oui"}
+		Profiles: f["profiles"], Structures: f["structures"], Attributes: f["attributes"], SingleLogout: f.Get("single_logout") == "oui",
+		RedirectURIs: strings.Fields(f.Get("redirect_uris"))}
 }
 
 // connectorForm gives a connector's values to the form of the edit page.
 func connectorForm(c connector.Connector) url.Values {
 	f := url.Values{"structure": {c.StructureID}, "name": {c.Name}, "icon": {c.Icon}, "url": {c.URL}, "protocol": {c.Protocol},
-		"profiles": c.Profiles, "structures": c.Structures, "attributes": c.Attributes}
+		"profiles": c.Profiles, "structures": c.Structures, "attributes": c.Attributes, "redirect_uris": {strings.Join(c.RedirectURIs, "\n")}}
 	if c.SingleLogout {
 		f.Set("single_logout", "oui")
 	}
@@ -106,7 +110,7 @@ func (s *Server) adminStructureConnectors(w http.ResponseWriter, r *http.Request
 	s.connectorsPage(w, r, r.PathValue("id"), http.StatusOK, s.page(r, "", nil))
 }
 
-var connectorFields = same("name", "icon", "url", "protocol", "profiles", "structures", "attributes")
+var connectorFields = same("name", "icon", "url", "protocol", "profiles", "structures", "attributes", "redirect_uris")
 
 func (s *Server) adminCreateConnector(w http.ResponseWriter, r *http.Request) {
 	if !s.parseForm(w, r) {
@@ -120,7 +124,11 @@ func (s *Server) adminCreateConnector(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) connectorPage(w http.ResponseWriter, r *http.Request, c connector.Connector, status int, p Page) {
-	d := adminConnectorsData{Editing: &c, ListAction: "/admin/connecteurs"}
+	s.connectorPageWith(w, r, c, status, p, "")
+}
+
+func (s *Server) connectorPageWith(w http.ResponseWriter, r *http.Request, c connector.Connector, status int, p Page, secret string) {
+	d := adminConnectorsData{Editing: &c, ListAction: "/admin/connecteurs", NewSecret: secret}
 	var err error
 	if c.StructureID != "" {
 		st, nav, err := s.administered(r, c.StructureID)
@@ -137,7 +145,7 @@ func (s *Server) connectorPage(w http.ResponseWriter, r *http.Request, c connect
 		s.fail(w, r, err)
 		return
 	}
-	d.CASServer = s.baseURL(r) + "/cas"
+	d.CASServer, d.Issuer = s.baseURL(r)+"/cas", s.baseURL(r)
 	p.Title = c.Name
 	p.Data = d
 	s.render(w, r, status, "admin_connector", p)
@@ -195,4 +203,22 @@ func (s *Server) baseURL(r *http.Request) string {
 		scheme = "https"
 	}
 	return scheme + "://" + r.Host
+}
+
+// adminConnectorSecret makes a new secret for an OpenID Connect client and shows it,
+// once, on the connector's page.
+func (s *Server) adminConnectorSecret(w http.ResponseWriter, r *http.Request) {
+	secret, err := s.svc.Connectors.NewClientSecret(r.Context(), actorOf(r), r.PathValue("id"))
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	c, err := s.svc.Connectors.Get(r.Context(), actorOf(r), r.PathValue("id"))
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	p := s.page(r, "", nil)
+	p.Form = connectorForm(c)
+	s.connectorPageWith(w, r, c, http.StatusOK, p, secret)
 }

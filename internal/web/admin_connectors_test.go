@@ -88,6 +88,27 @@ func TestConnectorsConsoleAndTiles(t *testing.T) {
 	}
 }
 
+// An OpenID Connect client: its redirect URIs, then a secret shown once.
+func TestConsoleOpenIDClient(t *testing.T) {
+	k := apptest.New(t)
+	admin := k.As(k.School.Admin)
+	resp, body := admin.Post("/admin/connecteurs", url.Values{"structure": {""}, "name": {"Moodle"}, "url": {"https://moodle.example.org/"},
+		"protocol": {"oidc"}, "icon": {"ressources"}, "redirect_uris": {""}})
+	status(t, resp, body, http.StatusBadRequest)
+	has(t, body, "au moins une adresse de retour")
+	resp, body = admin.Post("/admin/connecteurs", url.Values{"structure": {""}, "name": {"Moodle"}, "url": {"https://moodle.example.org/"},
+		"protocol": {"oidc"}, "icon": {"ressources"}, "redirect_uris": {"https://moodle.example.org/cb\nhttps://moodle.example.org/fin"}})
+	loc := redirected(t, resp, body, "/admin/connecteurs/")
+	_, body = admin.Get(loc)
+	has(t, body, "Configuration du client OpenID Connect", "client public", "https://moodle.example.org/cb\nhttps://moodle.example.org/fin")
+	resp, body = admin.Post(loc+"/secret", nil)
+	status(t, resp, body, 200)
+	has(t, body, "Il n'est affiché qu'ici", `id="client-secret"`)
+	_, body = admin.Get(loc)
+	has(t, body, "client confidentiel")
+	hasNot(t, body, `id="client-secret"`)
+}
+
 // The CSRF protection covers the console's connector forms like every other.
 func TestConnectorFormsRefuseCrossSitePosts(t *testing.T) {
 	k := apptest.New(t)

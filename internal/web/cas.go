@@ -200,6 +200,10 @@ func (s *Server) endSession(w http.ResponseWriter, r *http.Request) bool {
 		s.fail(w, r, err)
 		return false
 	}
+	if err := s.svc.OIDC.EndSession(r.Context(), state.session.ID); err != nil {
+		s.fail(w, r, err)
+		return false
+	}
 	if err := s.svc.Accounts.Logout(r.Context(), state.token); err != nil {
 		s.fail(w, r, err)
 		return false

@@ -95,6 +95,10 @@ func (s *Server) revokeSession(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
+	if err := s.svc.OIDC.EndSession(r.Context(), id); err != nil {
+		s.fail(w, r, err)
+		return
+	}
 	if id == st(r).session.ID {
 		s.clearSessionCookie(w)
 		http.Redirect(w, r, "/connexion", http.StatusSeeOther)
@@ -110,6 +114,10 @@ func (s *Server) logoutEverywhere(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err := s.svc.CAS.EndPerson(r.Context(), st(r).person.ID); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if err := s.svc.OIDC.EndPerson(r.Context(), st(r).person.ID); err != nil {
 		s.fail(w, r, err)
 		return
 	}

@@ -40,6 +40,7 @@ func (s *Server) routes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /portail/theme.css", s.portalTheme)
 
 	s.casRoutes(mux)
+	s.oidcRoutes(mux)
 	s.adminRoutes(mux)
 	s.apiRoutes(mux)
 

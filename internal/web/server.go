@@ -18,6 +18,7 @@ import (
 	"github.com/preau-ent/preau/internal/commrules"
 	"github.com/preau-ent/preau/internal/connector"
 	"github.com/preau-ent/preau/internal/directory"
+	"github.com/preau-ent/preau/internal/oidc"
 	"github.com/preau-ent/preau/internal/platform/audit"
 	"github.com/preau-ent/preau/internal/platform/db"
 	"github.com/preau-ent/preau/internal/platform/i18n"
@@ -38,8 +39,9 @@ type Services struct {
 	Portals   *portal.Service
 	// Connectors are the connected services (tiles, single sign-on registrations).
 	Connectors *connector.Service
-	CAS        *cas.Service // the CAS server
-	Spool      *mail.Spool  // nil when mails go through SMTP
+	CAS        *cas.Service  // the CAS server
+	OIDC       *oidc.Service // the OpenID Connect provider
+	Spool      *mail.Spool   // nil when mails go through SMTP
 	Catalog    *i18n.Catalog
 }
 
@@ -86,6 +88,9 @@ func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
 	s.routes(mux)
 	cop := http.NewCrossOriginProtection()
+	for _, p := range oidcBypass {
+		cop.AddInsecureBypassPattern(p)
+	}
 	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s.errorPage(w, r, http.StatusForbidden, "error.cross_origin")
 	}))
@@ -112,6 +117,9 @@ func (s *Server) Housekeeping(ctx context.Context) {
 			}
 			if err := s.svc.CAS.Purge(ctx); err != nil {
 				slog.Error("purge des tickets CAS", "err", err)
+			}
+			if err := s.svc.OIDC.Purge(ctx); err != nil {
+				slog.Error("purge des jetons OpenID Connect", "err", err)
 			}
 			// Application logs are kept one year (CNIL recommendation: 6 months to 1 year).
 			if _, err := s.svc.Audit.Purge(ctx, time.Now().AddDate(-1, 0, 0)); err != nil {

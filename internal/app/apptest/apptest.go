@@ -5,6 +5,7 @@ package apptest
 
 import (
 	"context"
+	"crypto/rand"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
@@ -57,6 +58,10 @@ func New(t testing.TB, options ...func(*app.Options)) *Kit {
 	}
 	o := app.Options{Name: "Préau test", BaseHost: "localhost", SpoolDir: filepath.Join(t.TempDir(), "spool"),
 		Account: account.Config{Argon: account.ArgonParams{MemoryKiB: 64, Time: 1, Threads: 1}}}
+	o.OIDC.SecretKey = make([]byte, 32)
+	if _, err := rand.Read(o.OIDC.SecretKey); err != nil {
+		t.Fatal(err)
+	}
 	for _, f := range options {
 		f(&o)
 	}
