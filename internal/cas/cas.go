@@ -139,8 +139,7 @@ type Login struct {
 func (s *Service) Grant(ctx context.Context, l Login, service string) (string, error) {
 	c, err := s.Connector(ctx, service)
 	if err != nil {
-		s.audit.Write(ctx, s.entry(l.Person, l.IP, "sso.cas.grant", connector.Connector{}, false, map[string]string{"service": clip(service), "reason": "unknown_service"}))
-		return "", err
+		return "", err // the web layer logs unknown services (LogUnknownService)
 	}
 	sids, err := s.dir.PersonStructureIDs(ctx, l.Person.ID)
 	if err != nil {
@@ -553,4 +552,16 @@ func yesNo(b bool) string {
 		return "oui"
 	}
 	return "non"
+}
+
+// LogUnknownService records a browser sent to /cas/login or /cas/logout with a service
+// that is no registered connector's: a misconfigured service, or someone probing for
+// an open redirection. p may be nil (nobody signed in).
+func (s *Service) LogUnknownService(ctx context.Context, p *directory.Person, ip, service string) {
+	var who directory.Person
+	if p != nil {
+		who = *p
+	}
+	slog.Info("cas: service non enregistré", "service", clip(service), "ip", ip)
+	s.audit.Write(ctx, s.entry(who, ip, "sso.cas.grant", connector.Connector{}, false, map[string]string{"service": clip(service), "reason": "unknown_service"}))
 }

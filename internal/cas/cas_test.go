@@ -288,6 +288,17 @@ func TestLoginPageAndRedirections(t *testing.T) {
 		}
 	}
 
+	entries, _ := e.App.Services.Audit.Search(e.Ctx, audit.Filter{Action: "sso.cas.grant"})
+	unknown := 0
+	for _, en := range entries {
+		if en.Details["reason"] == "unknown_service" && !en.Success {
+			unknown++
+		}
+	}
+	if unknown != 14 {
+		t.Errorf("%d refusals of unknown services audited, want 14", unknown)
+	}
+
 	// gateway, anonymous: back to the service without a ticket.
 	resp, _ = e.Client().Get("/cas/login?gateway=true&service=" + url.QueryEscape(service))
 	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != service {
@@ -299,7 +310,7 @@ func TestLoginPageAndRedirections(t *testing.T) {
 	if resp.StatusCode != http.StatusForbidden || !strings.Contains(html.UnescapeString(body), "Vous n'avez pas accès à ce service") {
 		t.Fatalf("parent: %d", resp.StatusCode)
 	}
-	entries, _ := e.App.Services.Audit.Search(e.Ctx, audit.Filter{Action: "sso.cas.grant", ActorLogin: f.Parent.Login})
+	entries, _ = e.App.Services.Audit.Search(e.Ctx, audit.Filter{Action: "sso.cas.grant", ActorLogin: f.Parent.Login})
 	if len(entries) != 1 || entries[0].Success || entries[0].Details["reason"] != "not_allowed" {
 		t.Errorf("refusal not audited: %+v", entries)
 	}

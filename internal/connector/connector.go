@@ -63,6 +63,7 @@ type Connector struct {
 	// matched exactly (they also serve after logout).
 	RedirectURIs []string
 	HasSecret    bool // an OpenID Connect client with a secret (confidential client)
+	Consent      bool // OpenID Connect: the person is asked before their information is released
 	CreatedAt    time.Time
 	UpdatedAt    time.Time
 	secretHash   string
@@ -80,6 +81,7 @@ type Input struct {
 	Attributes   []string
 	SingleLogout bool
 	RedirectURIs []string // OpenID Connect clients
+	Consent      bool     // OpenID Connect clients: ask the person first
 }
 
 // Service stores connectors and decides who sees and manages them.
@@ -137,7 +139,7 @@ func (in *Input) validate() error {
 			}
 		}
 	} else {
-		in.RedirectURIs = nil
+		in.RedirectURIs, in.Consent = nil, false
 	}
 	for _, p := range in.Profiles {
 		if !directory.ValidProfile(p) {
@@ -217,10 +219,10 @@ func (s *Service) Create(ctx context.Context, a actor.Actor, in Input) (Connecto
 		if err := checkStructures(ctx, tx, c.Structures); err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO connectors(id, structure_id, name, icon, url, protocol, profiles, attributes, single_logout, created_at, updated_at, redirect_uris)
-			VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$10,$11)`,
+		if _, err := tx.ExecContext(ctx, `INSERT INTO connectors(id, structure_id, name, icon, url, protocol, profiles, attributes, single_logout, created_at, updated_at, redirect_uris, consent)
+			VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$10,$11,$12)`,
 			c.ID, nullable(c.StructureID), c.Name, c.Icon, c.URL, c.Protocol, strings.Join(c.Profiles, " "), strings.Join(c.Attributes, " "), c.SingleLogout, now.UnixMilli(),
-			strings.Join(c.RedirectURIs, " ")); err != nil {
+			strings.Join(c.RedirectURIs, " "), c.Consent); err != nil {
 			return err
 		}
 		if err := setStructures(ctx, tx, c.ID, c.Structures); err != nil {
@@ -250,9 +252,9 @@ func (s *Service) Update(ctx context.Context, a actor.Actor, id string, in Input
 		if err := checkStructures(ctx, tx, c.Structures); err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE connectors SET name=$2, icon=$3, url=$4, protocol=$5, profiles=$6, attributes=$7, single_logout=$8, updated_at=$9, redirect_uris=$10 WHERE id=$1`,
+		if _, err := tx.ExecContext(ctx, `UPDATE connectors SET name=$2, icon=$3, url=$4, protocol=$5, profiles=$6, attributes=$7, single_logout=$8, updated_at=$9, redirect_uris=$10, consent=$11 WHERE id=$1`,
 			c.ID, c.Name, c.Icon, c.URL, c.Protocol, strings.Join(c.Profiles, " "), strings.Join(c.Attributes, " "), c.SingleLogout, c.UpdatedAt.UnixMilli(),
-			strings.Join(c.RedirectURIs, " ")); err != nil {
+			strings.Join(c.RedirectURIs, " "), c.Consent); err != nil {
 			return err
 		}
 		if _, err := tx.ExecContext(ctx, `DELETE FROM connector_structures WHERE connector_id=$1`, c.ID); err != nil {
@@ -459,7 +461,7 @@ func hostPort(u *url.URL) string {
 	return net.JoinHostPort(strings.ToLower(u.Hostname()), port)
 }
 
-const cols = `id, COALESCE(structure_id, ''), name, icon, url, protocol, profiles, attributes, single_logout, created_at, updated_at, redirect_uris, client_secret_hash,
+const cols = `id, COALESCE(structure_id, ''), name, icon, url, protocol, profiles, attributes, single_logout, created_at, updated_at, redirect_uris, client_secret_hash, consent,
 	COALESCE((SELECT string_agg(structure_id, ' ') FROM connector_structures cs WHERE cs.connector_id = connectors.id), '')`
 
 func (s *Service) get(ctx context.Context, id string) (Connector, error) {
@@ -489,7 +491,7 @@ func (s *Service) query(ctx context.Context, q string, args ...any) ([]Connector
 		var profiles, attributes, structures, redirects string
 		var created, updated int64
 		if err := rows.Scan(&c.ID, &c.StructureID, &c.Name, &c.Icon, &c.URL, &c.Protocol, &profiles, &attributes, &c.SingleLogout, &created, &updated,
-			&redirects, &c.secretHash, &structures); err != nil {
+			&redirects, &c.secretHash, &c.Consent, &structures); err != nil {
 			return nil, err
 		}
 		c.RedirectURIs, c.HasSecret = strings.Fields(redirects), c.secretHash != ""
@@ -526,7 +528,7 @@ func setStructures(ctx context.Context, q db.Querier, connectorID string, list [
 
 func fromInput(in Input) Connector {
 	return Connector{StructureID: in.StructureID, Name: in.Name, Icon: in.Icon, URL: in.URL, Protocol: in.Protocol,
-		Profiles: in.Profiles, Structures: in.Structures, Attributes: in.Attributes, SingleLogout: in.SingleLogout, RedirectURIs: in.RedirectURIs}
+		Profiles: in.Profiles, Structures: in.Structures, Attributes: in.Attributes, SingleLogout: in.SingleLogout, RedirectURIs: in.RedirectURIs, Consent: in.Consent}
 }
 
 func nullable(s string) any {

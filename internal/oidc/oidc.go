@@ -12,6 +12,7 @@ import (
 	"embed"
 	"encoding/base64"
 	"errors"
+	"log/slog"
 	"slices"
 	"strings"
 	"time"
@@ -434,4 +435,48 @@ func clip(s string) string {
 		return s[:300] + "…"
 	}
 	return s
+}
+
+// NeedsConsent tells whether the person must be asked before the client receives
+// their information: the client asks for consent, and the person has not given it
+// for the attributes it receives now.
+func (s *Service) NeedsConsent(ctx context.Context, c connector.Connector, personID string) (bool, error) {
+	if !c.Consent {
+		return false, nil
+	}
+	var attrs string
+	err := s.db.QueryRowContext(ctx, `SELECT attributes FROM oidc_consents WHERE person_id=$1 AND client_id=$2`, personID, c.ID).Scan(&attrs)
+	if errors.Is(err, sql.ErrNoRows) {
+		return true, nil
+	}
+	return err == nil && attrs != strings.Join(c.Attributes, " "), err
+}
+
+// Consent records the person's answer; a refusal is audited and stores nothing.
+func (s *Service) Consent(ctx context.Context, l Login, c connector.Connector, given bool) error {
+	details := map[string]string{"attributes": strings.Join(c.Attributes, " ")}
+	if !given {
+		s.audit.Write(ctx, s.entry(l.Person.ID, l.Person.Login, l.IP, "sso.oidc.consent", c, false, details))
+		return nil
+	}
+	return s.db.Tx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO oidc_consents(person_id, client_id, attributes, granted_at) VALUES ($1,$2,$3,$4)
+			ON CONFLICT (person_id, client_id) DO UPDATE SET attributes=excluded.attributes, granted_at=excluded.granted_at`,
+			l.Person.ID, c.ID, strings.Join(c.Attributes, " "), s.cfg.Now().UnixMilli()); err != nil {
+			return err
+		}
+		return s.audit.WriteTx(ctx, tx, s.entry(l.Person.ID, l.Person.Login, l.IP, "sso.oidc.consent", c, true, details))
+	})
+}
+
+// LogUnknownClient records an authorization request from an unknown client, or to a
+// redirect URI the client did not register. p may be nil (nobody signed in).
+func (s *Service) LogUnknownClient(ctx context.Context, p *directory.Person, ip, clientID, redirectURI string) {
+	var id, login string
+	if p != nil {
+		id, login = p.ID, p.Login
+	}
+	slog.Info("oidc: client ou adresse de retour non enregistré", "client_id", clip(clientID), "redirect_uri", clip(redirectURI), "ip", ip)
+	s.audit.Write(ctx, s.entry(id, login, ip, "sso.oidc.grant", connector.Connector{}, false,
+		map[string]string{"client_id": clip(clientID), "redirect_uri": clip(redirectURI), "reason": "unknown_client"}))
 }

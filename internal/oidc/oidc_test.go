@@ -210,6 +210,11 @@ func TestAuthorizeRefusals(t *testing.T) {
 			t.Errorf("%v: %d %q", q, resp.StatusCode, resp.Header.Get("Location"))
 		}
 	}
+	entries, _ := e.App.Services.Audit.Search(e.Ctx, audit.Filter{Action: "sso.oidc.grant"})
+	if len(entries) != 3 || entries[0].Details["reason"] != "unknown_client" || entries[0].ActorLogin != f.Pupil.Login {
+		t.Errorf("refusals audited: %+v", entries)
+	}
+
 	// Bad requests from a known client go back to it with the error.
 	u := e.authorize(t, pupil, e.conf.AuthCodeURL("s")) // no PKCE
 	if u.Query().Get("error") != "invalid_request" || u.Query().Get("state") != "s" || !strings.HasPrefix(u.String(), callback) {
@@ -343,4 +348,59 @@ func TestKeyRotationAndEncryption(t *testing.T) {
 func challenge(v string) string {
 	sum := sha256.Sum256([]byte(v))
 	return base64.RawURLEncoding.EncodeToString(sum[:])
+}
+
+// A client the administrator put under consent: the person is asked, a refusal goes
+// back to the client, an agreement is kept until the released information changes.
+func TestConsent(t *testing.T) {
+	e := setup(t)
+	s := e.App.Services
+	in := connector.Input{Name: "Moodle", Icon: "ressources", URL: lms, Protocol: connector.OIDC, RedirectURIs: []string{callback},
+		Attributes: []string{"uid", "nom"}, Consent: true}
+	if _, err := s.Connectors.Update(e.Ctx, e.Sys, e.client.ID, in); err != nil {
+		t.Fatal(err)
+	}
+	pupil := e.As(e.School.Pupil)
+	verifier := oauth2.GenerateVerifier()
+	authURL := strings.TrimPrefix(e.conf.AuthCodeURL("s", oauth2.S256ChallengeOption(verifier)), e.URL)
+	consentPage := func() {
+		t.Helper()
+		resp, body := pupil.Get(authURL)
+		text := html.UnescapeString(body)
+		if resp.StatusCode != 200 || !strings.Contains(text, "Autoriser « Moodle » ?") || !strings.Contains(text, "Identifiant de connexion") {
+			t.Fatalf("no consent page: %d", resp.StatusCode)
+		}
+		if csp := resp.Header.Get("Content-Security-Policy"); !strings.Contains(csp, "form-action 'self' https://moodle.example.org;") {
+			t.Errorf("CSP %q", csp)
+		}
+	}
+	consentPage()
+	u := e.authorize(t, pupil, e.conf.AuthCodeURL("s", oauth2.S256ChallengeOption(verifier), oauth2.SetAuthURLParam("prompt", "none")))
+	if u.Query().Get("error") != "consent_required" {
+		t.Errorf("prompt=none: %s", u)
+	}
+	resp, _ := pupil.Do("POST", authURL, strings.NewReader("consentement=accepter"), http.Header{"Content-Type": {"application/x-www-form-urlencoded"}, "Sec-Fetch-Site": {"cross-site"}})
+	if resp.StatusCode != http.StatusForbidden {
+		t.Fatalf("cross-site consent: %d", resp.StatusCode)
+	}
+	resp, _ = pupil.Post(authURL, url.Values{"consentement": {"refuser"}})
+	if loc := resp.Header.Get("Location"); !strings.HasPrefix(loc, callback+"?error=access_denied") {
+		t.Fatalf("refusal: %s", loc)
+	}
+	consentPage()
+	resp, _ = pupil.Post(authURL, url.Values{"consentement": {"accepter"}})
+	if loc := resp.Header.Get("Location"); !strings.HasPrefix(loc, callback+"?code=") {
+		t.Fatalf("agreement: %s", loc)
+	}
+	e.code(t, pupil, verifier, "s2", "n") // asked once only
+
+	in.Attributes = []string{"uid", "nom", "ENTEleveClasses"}
+	if _, err := s.Connectors.Update(e.Ctx, e.Sys, e.client.ID, in); err != nil {
+		t.Fatal(err)
+	}
+	consentPage()
+	entries, _ := s.Audit.Search(e.Ctx, audit.Filter{Action: "sso.oidc.consent"})
+	if len(entries) != 2 || entries[0].Success != true || entries[1].Success != false {
+		t.Errorf("consent audit: %+v", entries)
+	}
 }

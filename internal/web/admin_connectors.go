@@ -53,7 +53,7 @@ func (s *Server) connectorChoices(r *http.Request, deployment bool) (connectorCh
 func connectorInput(f url.Values) connector.Input {
 	return connector.Input{StructureID: f.Get("structure"), Name: f.Get("name"), Icon: f.Get("icon"), URL: f.Get("url"), Protocol: f.Get("protocol"),
 		Profiles: f["profiles"], Structures: f["structures"], Attributes: f["attributes"], SingleLogout: f.Get("single_logout") == "oui",
-		RedirectURIs: strings.Fields(f.Get("redirect_uris"))}
+		RedirectURIs: strings.Fields(f.Get("redirect_uris")), Consent: f.Get("consent") == "oui"}
 }
 
 // connectorForm gives a connector's values to the form of the edit page.
@@ -62,6 +62,9 @@ func connectorForm(c connector.Connector) url.Values {
 		"profiles": c.Profiles, "structures": c.Structures, "attributes": c.Attributes, "redirect_uris": {strings.Join(c.RedirectURIs, "\n")}}
 	if c.SingleLogout {
 		f.Set("single_logout", "oui")
+	}
+	if c.Consent {
+		f.Set("consent", "oui")
 	}
 	return f
 }

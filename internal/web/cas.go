@@ -88,11 +88,17 @@ func (s *Server) casLoginForm(w http.ResponseWriter, r *http.Request) {
 // to the service (a browser checks form-action along the redirections that follow a
 // form): the service's origin is a registered connector's, checked already.
 func (s *Server) renderCASLogin(w http.ResponseWriter, r *http.Request, status int, service string, p Page) {
-	if u, err := url.Parse(service); err == nil {
+	allowFormTo(w, service)
+	s.render(w, r, status, "login", p)
+}
+
+// allowFormTo lets the page's forms lead to the origin of target, an address already
+// checked against the registered connectors.
+func allowFormTo(w http.ResponseWriter, target string) {
+	if u, err := url.Parse(target); err == nil {
 		csp := w.Header().Get("Content-Security-Policy")
 		w.Header().Set("Content-Security-Policy", strings.Replace(csp, "form-action 'self'", "form-action 'self' "+u.Scheme+"://"+u.Host, 1))
 	}
-	s.render(w, r, status, "login", p)
 }
 
 // casLogin is POST /cas/login: the password, then the ticket. The form is protected
@@ -163,6 +169,11 @@ func (s *Server) casGrant(w http.ResponseWriter, r *http.Request, service string
 func (s *Server) casRefused(w http.ResponseWriter, r *http.Request, err error) {
 	switch {
 	case errors.Is(err, cas.ErrUnknownService):
+		service := r.URL.Query().Get("service")
+		if r.Method == http.MethodPost {
+			service = r.PostForm.Get("service")
+		}
+		s.svc.CAS.LogUnknownService(r.Context(), st(r).person, st(r).ip, service)
 		s.errorPage(w, r, http.StatusBadRequest, "cas.unknown_service")
 	case errors.Is(err, actor.ErrForbidden):
 		s.errorPage(w, r, http.StatusForbidden, "cas.not_allowed")
@@ -184,6 +195,7 @@ func (s *Server) casLogout(w http.ResponseWriter, r *http.Request) {
 			http.Redirect(w, r, service, http.StatusSeeOther)
 			return
 		}
+		s.svc.CAS.LogUnknownService(r.Context(), nil, st(r).ip, service)
 	}
 	flash(w, "auth.logged_out")
 	http.Redirect(w, r, "/connexion", http.StatusSeeOther)

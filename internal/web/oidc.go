@@ -70,6 +70,7 @@ func (s *Server) oidcAuthorize(w http.ResponseWriter, r *http.Request) {
 	redirectURI := q.Get("redirect_uri")
 	c, err := s.svc.OIDC.Client(r.Context(), q.Get("client_id"), redirectURI)
 	if errors.Is(err, oidc.ErrUnknownClient) {
+		s.svc.OIDC.LogUnknownClient(r.Context(), st(r).person, st(r).ip, q.Get("client_id"), redirectURI)
 		s.errorPage(w, r, http.StatusBadRequest, "oidc.unknown_client")
 		return
 	}
@@ -97,11 +98,15 @@ func (s *Server) oidcAuthorize(w http.ResponseWriter, r *http.Request) {
 	state := st(r)
 	prompt := strings.Fields(q.Get("prompt"))
 	newLogin := false
+	decision := ""
 	if r.Method == http.MethodPost {
 		if err := r.ParseForm(); err != nil {
 			s.fail(w, r, err)
 			return
 		}
+		decision = r.PostForm.Get("consentement")
+	}
+	if r.Method == http.MethodPost && decision == "" {
 		login := strings.TrimSpace(r.PostForm.Get("login"))
 		token, person, err := s.svc.Accounts.Login(r.Context(), login, r.PostForm.Get("password"), state.ip, r.UserAgent())
 		if err != nil {
@@ -142,7 +147,38 @@ func (s *Server) oidcAuthorize(w http.ResponseWriter, r *http.Request) {
 		s.renderCASLogin(w, r, http.StatusOK, redirectURI, p)
 		return
 	}
-	code, err := s.svc.OIDC.Authorize(r.Context(), oidc.Login{Person: *state.person, SessionID: state.session.ID, AuthAt: state.session.CreatedAt, IP: state.ip},
+	who := oidc.Login{Person: *state.person, SessionID: state.session.ID, AuthAt: state.session.CreatedAt, IP: state.ip}
+	switch decision {
+	case "refuser":
+		if err := s.svc.OIDC.Consent(r.Context(), who, c, false); err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		back(url.Values{"error": {"access_denied"}, "error_description": {s.casText("oidc.consent_refused")}})
+		return
+	case "accepter":
+		if err := s.svc.OIDC.Consent(r.Context(), who, c, true); err != nil {
+			s.fail(w, r, err)
+			return
+		}
+	default:
+		need, err := s.svc.OIDC.NeedsConsent(r.Context(), c, state.person.ID)
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		if need {
+			if contains(prompt, "none") {
+				back(url.Values{"error": {"consent_required"}})
+				return
+			}
+			allowFormTo(w, redirectURI)
+			p := s.page(r, "oidc.consent_title", oidcConsentData{Action: "/oidc/authorize?" + r.URL.RawQuery, ServiceName: c.Name, Attributes: c.Attributes})
+			s.render(w, r, http.StatusOK, "oidc_consent", p)
+			return
+		}
+	}
+	code, err := s.svc.OIDC.Authorize(r.Context(), who,
 		oidc.AuthRequest{ClientID: c.ID, RedirectURI: redirectURI, Scope: q.Get("scope"), State: q.Get("state"), Nonce: q.Get("nonce"), CodeChallenge: q.Get("code_challenge")})
 	if errors.Is(err, actor.ErrForbidden) {
 		back(url.Values{"error": {"access_denied"}, "error_description": {s.casText("cas.not_allowed")}})
@@ -153,6 +189,12 @@ func (s *Server) oidcAuthorize(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	back(url.Values{"code": {code}})
+}
+
+// oidcConsentData is what the consent page shows: who asks, for what.
+type oidcConsentData struct {
+	Action, ServiceName string
+	Attributes          []string
 }
 
 func contains(list []string, v string) bool {
