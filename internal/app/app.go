@@ -15,10 +15,13 @@ import (
 
 	"github.com/preau-ent/preau/internal/aaf"
 	"github.com/preau-ent/preau/internal/account"
+	"github.com/preau-ent/preau/internal/cas"
 	"github.com/preau-ent/preau/internal/commrules"
+	"github.com/preau-ent/preau/internal/connector"
 	"github.com/preau-ent/preau/internal/csvfeed"
 	"github.com/preau-ent/preau/internal/directory"
 	"github.com/preau-ent/preau/internal/letters"
+	"github.com/preau-ent/preau/internal/oidc"
 	"github.com/preau-ent/preau/internal/platform/audit"
 	"github.com/preau-ent/preau/internal/platform/config"
 	"github.com/preau-ent/preau/internal/platform/db"
@@ -34,6 +37,7 @@ import (
 var Migrations = []db.Migrations{
 	directory.Migrations, account.Migrations, rights.Migrations, commrules.Migrations, portal.Migrations, audit.Migrations,
 	aaf.Migrations,
+	connector.Migrations, cas.Migrations, oidc.Migrations,
 }
 
 // Catalog is the deployment's application catalog, in dashboard order.
@@ -62,6 +66,8 @@ type Options struct {
 	TrustProxy    bool
 	MaxInflight   int
 	AAF           aaf.Options // grace period and purge delay of the directory feeds
+	CAS           cas.Config
+	OIDC          oidc.Config // its SecretKey encrypts the signing keys
 }
 
 // Build wires the services over an open, migrated database.
@@ -95,9 +101,11 @@ func Build(d *db.DB, o Options) (*App, error) {
 	dir := directory.New(d, al, rs, comm)
 	acc := account.New(d, al, dir, rs, sender, o.Account)
 	portals := portal.New(d, al, rs, dir, o.BaseHost, o.Name)
+	connectors := connector.New(d, al, rs)
 	feeds := aaf.New(d, dir, al, rs, o.AAF)
 	svc := web.Services{DB: d, Audit: al, Rights: rs, Comm: comm, Directory: dir, Accounts: acc, Portals: portals, Spool: spool, Catalog: catalog, AAF: feeds,
-		CSV: csvfeed.New(d, dir, al, rs), Letters: letters.New(d, dir, acc, rs)}
+		CSV: csvfeed.New(d, dir, al, rs), Letters: letters.New(d, dir, acc, rs),
+		Connectors: connectors, CAS: cas.New(d, al, dir, connectors, o.CAS), OIDC: oidc.New(d, al, dir, connectors, o.OIDC)}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}), collectors.NewDBStatsCollector(d.DB, "preau"))
 	srv, err := web.New(svc, web.Options{SecureCookies: o.SecureCookies, TrustProxy: o.TrustProxy, MaxInflight: o.MaxInflight, SessionIdle: o.Account.SessionIdle, Registry: reg})
@@ -120,9 +128,14 @@ func Open(ctx context.Context, c *config.Config) (*App, error) {
 		d.Close()
 		return nil, fmt.Errorf("migrations : %w", err)
 	}
+	secret, err := c.LoadSecretKey()
+	if err != nil {
+		d.Close()
+		return nil, err
+	}
 	o := Options{Name: c.Name, BaseHost: c.BaseHost, SpoolDir: filepath.Join(c.DataDir, "mail-spool"), SecureCookies: c.SecureCookies,
 		TrustProxy: c.TrustProxy, MaxInflight: c.MaxInflight, Account: account.Config{SessionIdle: c.SessionIdle},
-		AAF: aaf.Options{Grace: c.AAFGrace, PurgeAfter: c.AAFPurge}}
+		AAF: aaf.Options{Grace: c.AAFGrace, PurgeAfter: c.AAFPurge}, OIDC: oidc.Config{SecretKey: secret}}
 	if strings.TrimSpace(c.SMTPHost) != "" {
 		o.Mail = mail.NewSMTP(c.SMTPHost, c.SMTPPort, c.SMTPUser, c.SMTPPassword, c.MailFrom)
 	}

@@ -71,6 +71,14 @@ func (s *Server) adminRoutes(mux *http.ServeMux) {
 	h("GET /admin/imports/taches/{id}/etat", s.adminJobJSON)
 	h("POST /admin/annee/cloture", s.adminCloseYear)
 
+	h("GET /admin/connecteurs", s.adminConnectors)
+	h("POST /admin/connecteurs", s.adminCreateConnector)
+	h("GET /admin/connecteurs/{id}", s.adminConnector)
+	h("POST /admin/connecteurs/{id}", s.adminUpdateConnector)
+	h("POST /admin/connecteurs/{id}/supprimer", s.adminDeleteConnector)
+	h("POST /admin/connecteurs/{id}/secret", s.adminConnectorSecret)
+	h("GET /admin/structures/{id}/connecteurs", s.adminStructureConnectors)
+
 	h("GET /admin/journal", s.adminJournal)
 	h("GET /admin/courriels", s.adminMails)
 	h("GET /admin/courriels/{name}", s.adminMail)

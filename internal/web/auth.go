@@ -28,24 +28,8 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	state := st(r)
 	token, person, err := s.svc.Accounts.Login(r.Context(), login, r.PostForm.Get("password"), state.ip, r.UserAgent())
 	if err != nil {
-		status, key := http.StatusUnauthorized, "auth.bad_credentials"
-		switch {
-		case errors.Is(err, account.ErrLocked):
-			key = "auth.locked"
-		case errors.Is(err, account.ErrRateLimited):
-			status, key = http.StatusTooManyRequests, "auth.rate_limited"
-			w.Header().Set("Retry-After", "300")
-		case errors.Is(err, account.ErrBusy):
-			w.Header().Set("Retry-After", "5")
-			s.errorPage(w, r, http.StatusServiceUnavailable, "error.busy")
-			return
-		case errors.Is(err, account.ErrNotActivated):
-			key = "auth.not_activated"
-		case errors.Is(err, account.ErrBlocked):
-			status, key = http.StatusForbidden, "auth.blocked"
-		case errors.Is(err, account.ErrBadCredentials):
-		default:
-			s.fail(w, r, err)
+		status, key, ok := s.loginRefused(w, r, err)
+		if !ok {
 			return
 		}
 		p := s.page(r, "login.title", nil)
@@ -62,12 +46,35 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, safeReturn(r.PostForm.Get("retour")), http.StatusSeeOther)
 }
 
+// loginRefused turns a refused login into the status and message of the login form
+// again; ok false means the answer is already written (a waiting page, an error).
+func (s *Server) loginRefused(w http.ResponseWriter, r *http.Request, err error) (status int, key string, ok bool) {
+	status, key = http.StatusUnauthorized, "auth.bad_credentials"
+	switch {
+	case errors.Is(err, account.ErrLocked):
+		key = "auth.locked"
+	case errors.Is(err, account.ErrRateLimited):
+		status, key = http.StatusTooManyRequests, "auth.rate_limited"
+		w.Header().Set("Retry-After", "300")
+	case errors.Is(err, account.ErrBusy):
+		w.Header().Set("Retry-After", "5")
+		s.errorPage(w, r, http.StatusServiceUnavailable, "error.busy")
+		return 0, "", false
+	case errors.Is(err, account.ErrNotActivated):
+		key = "auth.not_activated"
+	case errors.Is(err, account.ErrBlocked):
+		status, key = http.StatusForbidden, "auth.blocked"
+	case errors.Is(err, account.ErrBadCredentials):
+	default:
+		s.fail(w, r, err)
+		return 0, "", false
+	}
+	return status, key, true
+}
+
 func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
-	if token := st(r).token; token != "" {
-		if err := s.svc.Accounts.Logout(r.Context(), token); err != nil {
-			s.fail(w, r, err)
-			return
-		}
+	if !s.endSession(w, r) {
+		return
 	}
 	s.clearSessionCookie(w)
 	flash(w, "auth.logged_out")

@@ -3,12 +3,14 @@ package web
 import (
 	"net/http"
 
+	"github.com/preau-ent/preau/internal/connector"
 	"github.com/preau-ent/preau/internal/directory"
 	"github.com/preau-ent/preau/internal/rights"
 )
 
 type dashboardData struct {
 	Apps      []rights.App
+	Services  []connector.Connector // connected services, as tiles after the apps
 	Situation directory.Situation
 }
 
@@ -34,6 +36,11 @@ func (s *Server) home(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	p := s.page(r, "dashboard.title", dashboardData{Apps: apps, Situation: sit})
+	services, err := s.svc.Connectors.VisibleTo(r.Context(), me.Profile, sids)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	p := s.page(r, "dashboard.title", dashboardData{Apps: apps, Services: services, Situation: sit})
 	s.render(w, r, http.StatusOK, "dashboard", p)
 }

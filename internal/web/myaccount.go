@@ -90,6 +90,15 @@ func (s *Server) revokeSession(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
+	// The services the session signed in to are told it ended (CAS single logout).
+	if err := s.svc.CAS.EndSession(r.Context(), id); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if err := s.svc.OIDC.EndSession(r.Context(), id); err != nil {
+		s.fail(w, r, err)
+		return
+	}
 	if id == st(r).session.ID {
 		s.clearSessionCookie(w)
 		http.Redirect(w, r, "/connexion", http.StatusSeeOther)
@@ -101,6 +110,14 @@ func (s *Server) revokeSession(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) logoutEverywhere(w http.ResponseWriter, r *http.Request) {
 	if err := s.svc.Accounts.RevokeAll(r.Context(), actorOf(r)); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if err := s.svc.CAS.EndPerson(r.Context(), st(r).person.ID); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if err := s.svc.OIDC.EndPerson(r.Context(), st(r).person.ID); err != nil {
 		s.fail(w, r, err)
 		return
 	}

@@ -39,6 +39,8 @@ func (s *Server) routes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /portail/logo/{id}", s.portalLogo)
 	mux.HandleFunc("GET /portail/theme.css", s.portalTheme)
 
+	s.casRoutes(mux)
+	s.oidcRoutes(mux)
 	s.adminRoutes(mux)
 	s.apiRoutes(mux)
 

@@ -15,10 +15,13 @@ import (
 
 	"github.com/preau-ent/preau/internal/aaf"
 	"github.com/preau-ent/preau/internal/account"
+	"github.com/preau-ent/preau/internal/cas"
 	"github.com/preau-ent/preau/internal/commrules"
+	"github.com/preau-ent/preau/internal/connector"
 	"github.com/preau-ent/preau/internal/csvfeed"
 	"github.com/preau-ent/preau/internal/directory"
 	"github.com/preau-ent/preau/internal/letters"
+	"github.com/preau-ent/preau/internal/oidc"
 	"github.com/preau-ent/preau/internal/platform/actor"
 	"github.com/preau-ent/preau/internal/platform/audit"
 	"github.com/preau-ent/preau/internal/platform/db"
@@ -43,6 +46,10 @@ type Services struct {
 	AAF       *aaf.Importer    // directory feeds: AAF imports and their reports
 	CSV       *csvfeed.Feed    // CSV imports for schools outside the AAF
 	Letters   *letters.Service // activation letters to print
+	// Connectors are the connected services (tiles, single sign-on registrations).
+	Connectors *connector.Service
+	CAS        *cas.Service  // the CAS server
+	OIDC       *oidc.Service // the OpenID Connect provider
 }
 
 // Options are the HTTP settings.
@@ -88,6 +95,9 @@ func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
 	s.routes(mux)
 	cop := http.NewCrossOriginProtection()
+	for _, p := range oidcBypass {
+		cop.AddInsecureBypassPattern(p)
+	}
 	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s.errorPage(w, r, http.StatusForbidden, "error.cross_origin")
 	}))
@@ -118,6 +128,12 @@ func (s *Server) Housekeeping(ctx context.Context) {
 				slog.Error("délais de conservation de l'annuaire", "err", err)
 			} else if ended+purged > 0 {
 				slog.Info("délais de conservation de l'annuaire", "accès retirés", ended, "personnes supprimées", purged)
+			}
+			if err := s.svc.CAS.Purge(ctx); err != nil {
+				slog.Error("purge des tickets CAS", "err", err)
+			}
+			if err := s.svc.OIDC.Purge(ctx); err != nil {
+				slog.Error("purge des jetons OpenID Connect", "err", err)
 			}
 			// Application logs are kept one year (CNIL recommendation: 6 months to 1 year).
 			if _, err := s.svc.Audit.Purge(ctx, time.Now().AddDate(-1, 0, 0)); err != nil {

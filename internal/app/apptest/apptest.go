@@ -5,6 +5,7 @@ package apptest
 
 import (
 	"context"
+	"crypto/rand"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
@@ -46,16 +47,25 @@ type School struct {
 	OtherPupil           directory.Person // in the lycée
 }
 
-// New starts the application with fast password hashing and the fixture loaded.
-func New(t testing.TB) *Kit {
+// New starts the application with fast password hashing and the fixture loaded;
+// options may change how the application is built (a CAS HTTP client, say).
+func New(t testing.TB, options ...func(*app.Options)) *Kit {
 	t.Helper()
 	ctx := context.Background()
 	d := db.ForTest(t)
 	if err := d.Migrate(ctx, app.Migrations...); err != nil {
 		t.Fatal(err)
 	}
-	a, err := app.Build(d, app.Options{Name: "Préau test", BaseHost: "localhost", SpoolDir: filepath.Join(t.TempDir(), "spool"),
-		Account: account.Config{Argon: account.ArgonParams{MemoryKiB: 64, Time: 1, Threads: 1}}})
+	o := app.Options{Name: "Préau test", BaseHost: "localhost", SpoolDir: filepath.Join(t.TempDir(), "spool"),
+		Account: account.Config{Argon: account.ArgonParams{MemoryKiB: 64, Time: 1, Threads: 1}}}
+	o.OIDC.SecretKey = make([]byte, 32)
+	if _, err := rand.Read(o.OIDC.SecretKey); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range options {
+		f(&o)
+	}
+	a, err := app.Build(d, o)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -4,10 +4,15 @@
 package config
 
 import (
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -32,6 +37,10 @@ type Config struct {
 	AAFDrop       string        // PREAU_AAF_DROP: folder watched for AAF exports to import ("" : none)
 	AAFGrace      time.Duration // PREAU_AAF_GRACE: a person missing from the exports keeps access this long
 	AAFPurge      time.Duration // PREAU_AAF_PURGE: and is deleted this long after losing it
+	// SecretKey is PREAU_SECRET_KEY: 32 bytes in base64, which encrypt secrets stored in
+	// the database (the OpenID Connect signing keys). Without it, a key is made once in
+	// DataDir/secret.key (fine for one instance; several instances must share one key).
+	SecretKey string
 }
 
 // Flags registers the configuration's flags on fs; call Finish after fs.Parse.
@@ -52,6 +61,7 @@ func Flags(fs *flag.FlagSet) *Config {
 	fs.StringVar(&c.SMTPPassword, "smtp-password", env("PREAU_SMTP_PASSWORD", ""), "mot de passe SMTP (PREAU_SMTP_PASSWORD)")
 	fs.StringVar(&c.MailFrom, "mail-from", env("PREAU_MAIL_FROM", "ne-pas-repondre@localhost"), "expéditeur des courriels (PREAU_MAIL_FROM)")
 	fs.StringVar(&c.LogLevel, "log-level", env("PREAU_LOG_LEVEL", "info"), "niveau de journalisation (PREAU_LOG_LEVEL)")
+	fs.StringVar(&c.SecretKey, "secret-key", env("PREAU_SECRET_KEY", ""), "clé secrète du déploiement, 32 octets en base64 (PREAU_SECRET_KEY ; défaut : <data>/secret.key, créée au premier démarrage)")
 	fs.StringVar(&c.LogFormat, "log-format", env("PREAU_LOG_FORMAT", "text"), "format des journaux : text ou json (PREAU_LOG_FORMAT)")
 	fs.StringVar(&c.AAFDrop, "aaf-drop", env("PREAU_AAF_DROP", ""), "dossier de dépôt surveillé des exports AAF à importer (PREAU_AAF_DROP)")
 	fs.DurationVar(&c.AAFGrace, "aaf-grace", envDuration("PREAU_AAF_GRACE", 90*24*time.Hour), "délai d'accès d'une personne absente des exports AAF (PREAU_AAF_GRACE)")
@@ -92,4 +102,40 @@ func envDuration(k string, def time.Duration) time.Duration {
 		return d
 	}
 	return def
+}
+
+// LoadSecretKey returns the deployment's secret key: PREAU_SECRET_KEY, or the one kept
+// in DataDir/secret.key, made on first use (readable by the owner only).
+func (c *Config) LoadSecretKey() ([]byte, error) {
+	decode := func(v, from string) ([]byte, error) {
+		k, err := base64.StdEncoding.DecodeString(strings.TrimSpace(v))
+		if err != nil || len(k) != 32 {
+			return nil, fmt.Errorf("%s : 32 octets en base64 attendus", from)
+		}
+		return k, nil
+	}
+	if c.SecretKey != "" {
+		return decode(c.SecretKey, "PREAU_SECRET_KEY")
+	}
+	path := filepath.Join(c.DataDir, "secret.key")
+	b, err := os.ReadFile(path)
+	if err == nil {
+		return decode(string(b), path)
+	}
+	if !errors.Is(err, os.ErrNotExist) {
+		return nil, err
+	}
+	k := make([]byte, 32)
+	if _, err := rand.Read(k); err != nil {
+		return nil, err
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := f.WriteString(base64.StdEncoding.EncodeToString(k) + "\n"); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return k, f.Close()
 }
