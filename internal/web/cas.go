@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/preau-ent/preau/internal/cas"
+	"github.com/preau-ent/preau/internal/directory"
 	"github.com/preau-ent/preau/internal/platform/actor"
 	"github.com/preau-ent/preau/internal/platform/i18n"
 )
@@ -135,22 +136,9 @@ func (s *Server) casLogin(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	// A renewed login replaces the session it was typed in.
-	if old := state.token; old != "" {
-		if err := s.svc.Accounts.Logout(r.Context(), old); err != nil {
-			s.fail(w, r, err)
-			return
-		}
-	}
-	s.setSessionCookie(w, token)
-	if person.Language != "" && i18n.Supported(person.Language) {
-		http.SetCookie(w, &http.Cookie{Name: langCookie, Value: person.Language, Path: "/", MaxAge: 365 * 86400, SameSite: http.SameSiteLaxMode})
-	}
-	sess, p, err := s.svc.Accounts.Lookup(r.Context(), token)
-	if err != nil {
-		s.fail(w, r, err)
+	if !s.switchSession(w, r, person, token) {
 		return
 	}
-	state.person, state.session, state.token = &p, sess, token
 	s.casGrant(w, r, service, true)
 }
 
@@ -329,4 +317,29 @@ func casWriteStatus(w http.ResponseWriter, format string, status int, body []byt
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(status)
 	w.Write(body)
+}
+
+// switchSession makes the session just opened by a login typed on a single sign-on page
+// the request's own: the one it was typed in ends, the cookie and the language follow,
+// and the rest of the request runs as the new session. It reports false after having
+// answered with an error.
+func (s *Server) switchSession(w http.ResponseWriter, r *http.Request, person directory.Person, token string) bool {
+	state := st(r)
+	if old := state.token; old != "" {
+		if err := s.svc.Accounts.Logout(r.Context(), old); err != nil {
+			s.fail(w, r, err)
+			return false
+		}
+	}
+	s.setSessionCookie(w, token)
+	if person.Language != "" && i18n.Supported(person.Language) {
+		http.SetCookie(w, &http.Cookie{Name: langCookie, Value: person.Language, Path: "/", MaxAge: 365 * 86400, SameSite: http.SameSiteLaxMode})
+	}
+	sess, p, err := s.svc.Accounts.Lookup(r.Context(), token)
+	if err != nil {
+		s.fail(w, r, err)
+		return false
+	}
+	state.person, state.session, state.token = &p, sess, token
+	return true
 }

@@ -9,7 +9,6 @@ import (
 
 	"github.com/preau-ent/preau/internal/oidc"
 	"github.com/preau-ent/preau/internal/platform/actor"
-	"github.com/preau-ent/preau/internal/platform/i18n"
 )
 
 // The OpenID Connect provider's endpoints. /oidc/authorize never sends a browser to
@@ -120,22 +119,9 @@ func (s *Server) oidcAuthorize(w http.ResponseWriter, r *http.Request) {
 			s.renderCASLogin(w, r, status, redirectURI, p)
 			return
 		}
-		if old := state.token; old != "" {
-			if err := s.svc.Accounts.Logout(r.Context(), old); err != nil {
-				s.fail(w, r, err)
-				return
-			}
-		}
-		s.setSessionCookie(w, token)
-		if person.Language != "" && i18n.Supported(person.Language) {
-			http.SetCookie(w, &http.Cookie{Name: langCookie, Value: person.Language, Path: "/", MaxAge: 365 * 86400, SameSite: http.SameSiteLaxMode})
-		}
-		sess, p, err := s.svc.Accounts.Lookup(r.Context(), token)
-		if err != nil {
-			s.fail(w, r, err)
+		if !s.switchSession(w, r, person, token) {
 			return
 		}
-		state.person, state.session, state.token = &p, sess, token
 		newLogin = true
 	}
 	if state.person == nil || (!newLogin && contains(prompt, "login")) {
