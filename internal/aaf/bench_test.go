@@ -38,7 +38,7 @@ func BenchmarkImport(b *testing.B) {
 		if err := d.Migrate(ctx, app.Migrations...); err != nil {
 			b.Fatal(err)
 		}
-		a, err := app.Build(d, app.Options{SpoolDir: b.TempDir()})
+		a, err := app.Build(d, app.Options{SpoolDir: b.TempDir(), FilesDir: b.TempDir()})
 		if err != nil {
 			b.Fatal(err)
 		}

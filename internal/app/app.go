@@ -23,6 +23,7 @@ import (
 	"github.com/preau-ent/preau/internal/letters"
 	"github.com/preau-ent/preau/internal/oidc"
 	"github.com/preau-ent/preau/internal/platform/audit"
+	"github.com/preau-ent/preau/internal/platform/blob"
 	"github.com/preau-ent/preau/internal/platform/config"
 	"github.com/preau-ent/preau/internal/platform/db"
 	"github.com/preau-ent/preau/internal/platform/i18n"
@@ -61,6 +62,7 @@ type Options struct {
 	BaseHost      string
 	Mail          mail.Sender // nil: a spool in SpoolDir
 	SpoolDir      string
+	FilesDir      string // the blob store of uploaded files (attachments, images)
 	Account       account.Config
 	SecureCookies bool
 	TrustProxy    bool
@@ -95,6 +97,13 @@ func Build(d *db.DB, o Options) (*App, error) {
 		spool = mail.NewSpool(o.SpoolDir, "ne-pas-repondre@"+o.BaseHost)
 		sender = spool
 	}
+	if o.FilesDir == "" {
+		return nil, fmt.Errorf("aucun dossier de fichiers configuré")
+	}
+	blobs, err := blob.NewDisk(o.FilesDir)
+	if err != nil {
+		return nil, err
+	}
 	al := audit.New(d)
 	rs := rights.New(d, al, Catalog)
 	comm := commrules.New(d, al, rs)
@@ -103,7 +112,7 @@ func Build(d *db.DB, o Options) (*App, error) {
 	portals := portal.New(d, al, rs, dir, o.BaseHost, o.Name)
 	connectors := connector.New(d, al, rs)
 	feeds := aaf.New(d, dir, al, rs, o.AAF)
-	svc := web.Services{DB: d, Audit: al, Rights: rs, Comm: comm, Directory: dir, Accounts: acc, Portals: portals, Spool: spool, Catalog: catalog, AAF: feeds,
+	svc := web.Services{DB: d, Blobs: blobs, Audit: al, Rights: rs, Comm: comm, Directory: dir, Accounts: acc, Portals: portals, Spool: spool, Catalog: catalog, AAF: feeds,
 		CSV: csvfeed.New(d, dir, al, rs), Letters: letters.New(d, dir, acc, rs),
 		Connectors: connectors, CAS: cas.New(d, al, dir, connectors, o.CAS), OIDC: oidc.New(d, al, dir, connectors, o.OIDC)}
 	reg := prometheus.NewRegistry()
@@ -133,7 +142,7 @@ func Open(ctx context.Context, c *config.Config) (*App, error) {
 		d.Close()
 		return nil, err
 	}
-	o := Options{Name: c.Name, BaseHost: c.BaseHost, SpoolDir: filepath.Join(c.DataDir, "mail-spool"), SecureCookies: c.SecureCookies,
+	o := Options{Name: c.Name, BaseHost: c.BaseHost, SpoolDir: filepath.Join(c.DataDir, "mail-spool"), FilesDir: filepath.Join(c.DataDir, "files"), SecureCookies: c.SecureCookies,
 		TrustProxy: c.TrustProxy, MaxInflight: c.MaxInflight, Account: account.Config{SessionIdle: c.SessionIdle},
 		AAF: aaf.Options{Grace: c.AAFGrace, PurgeAfter: c.AAFPurge}, OIDC: oidc.Config{SecretKey: secret}}
 	if strings.TrimSpace(c.SMTPHost) != "" {

@@ -67,7 +67,7 @@ func Run(ctx context.Context, o Options) error {
 	defer os.RemoveAll(spool)
 	// Lockout and per-address limits would stop a load test from one address: they
 	// are raised here, and only here.
-	a, err := app.Build(d, app.Options{BaseHost: "localhost", SpoolDir: spool, MaxInflight: 4096,
+	a, err := app.Build(d, app.Options{BaseHost: "localhost", SpoolDir: spool, FilesDir: filepath.Join(spool, "files"), MaxInflight: 4096,
 		Account: account.Config{IPLimit: 1 << 30, LockAfter: 1 << 30}})
 	if err != nil {
 		return err

@@ -24,6 +24,7 @@ import (
 	"github.com/preau-ent/preau/internal/oidc"
 	"github.com/preau-ent/preau/internal/platform/actor"
 	"github.com/preau-ent/preau/internal/platform/audit"
+	"github.com/preau-ent/preau/internal/platform/blob"
 	"github.com/preau-ent/preau/internal/platform/db"
 	"github.com/preau-ent/preau/internal/platform/i18n"
 	"github.com/preau-ent/preau/internal/platform/mail"
@@ -35,6 +36,7 @@ import (
 // Services are what the web layer calls.
 type Services struct {
 	DB        *db.DB
+	Blobs     *blob.Store // uploaded files
 	Audit     *audit.Log
 	Rights    *rights.Service
 	Comm      *commrules.Engine

@@ -56,7 +56,7 @@ func New(t testing.TB, options ...func(*app.Options)) *Kit {
 	if err := d.Migrate(ctx, app.Migrations...); err != nil {
 		t.Fatal(err)
 	}
-	o := app.Options{Name: "Préau test", BaseHost: "localhost", SpoolDir: filepath.Join(t.TempDir(), "spool"),
+	o := app.Options{Name: "Préau test", BaseHost: "localhost", SpoolDir: filepath.Join(t.TempDir(), "spool"), FilesDir: filepath.Join(t.TempDir(), "files"),
 		Account: account.Config{Argon: account.ArgonParams{MemoryKiB: 64, Time: 1, Threads: 1}}}
 	o.OIDC.SecretKey = make([]byte, 32)
 	if _, err := rand.Read(o.OIDC.SecretKey); err != nil {

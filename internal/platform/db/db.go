@@ -157,7 +157,7 @@ func (d *DB) Tx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 // Migration set: one per service package, applied in registration order.
 type Migrations struct {
 	Name string // the service's name, e.g. "directory"
-	FS   fs.FS  // files NNNN_description.sql
+	FS   fs.FS  // files NNNN_description.sql, or NNNN_description.sqlite.sql / .postgres.sql
 }
 
 // Embedded makes the migration set of a service from its embedded "migrations" folder.
@@ -192,7 +192,10 @@ func (d *DB) Migrate(ctx context.Context, sets ...Migrations) error {
 		}
 		sort.Strings(names)
 		for _, name := range names {
-			version := strings.TrimSuffix(path.Base(name), ".sql")
+			version, dialect := migrationVersion(path.Base(name))
+			if dialect != "" && dialect != d.Dialect {
+				continue // the other engine's half of a dialect-specific migration
+			}
 			var one int
 			err := d.QueryRowContext(ctx, `SELECT 1 FROM schema_migrations WHERE service=$1 AND version=$2`, set.Name, version).Scan(&one)
 			if err == nil {
@@ -223,10 +226,26 @@ func (d *DB) Migrate(ctx context.Context, sets ...Migrations) error {
 	return nil
 }
 
+// migrationVersion splits a migration file name into its version and, for a file that
+// only one engine runs (full-text search, triggers), that engine: "0003_search.sqlite.sql"
+// is version "0003_search" on SQLite; its ".postgres.sql" twin is the same version there.
+func migrationVersion(name string) (string, Dialect) {
+	base := strings.TrimSuffix(name, ".sql")
+	for _, d := range []Dialect{SQLite, Postgres} {
+		if v, ok := strings.CutSuffix(base, "."+string(d)); ok {
+			return v, d
+		}
+	}
+	return base, ""
+}
+
 // splitStatements cuts a migration file on semicolons that end a line; migration
-// files keep one statement per paragraph and no semicolons inside strings.
+// files keep one statement per paragraph and no semicolons inside strings. A trigger
+// (CREATE TRIGGER … BEGIN …; END;) and a dollar-quoted PostgreSQL function body hold
+// semicolons of their own and stay whole.
 func splitStatements(s string) []string {
 	var out []string
+	var pending string
 	for _, part := range strings.Split(s, ";\n") {
 		var lines []string
 		for _, l := range strings.Split(part, "\n") {
@@ -235,11 +254,37 @@ func splitStatements(s string) []string {
 			}
 		}
 		stmt := strings.TrimSuffix(strings.TrimSpace(strings.Join(lines, "\n")), ";")
-		if stmt != "" {
-			out = append(out, stmt)
+		if pending != "" {
+			stmt = pending + ";\n" + stmt
+			pending = ""
 		}
+		if stmt == "" {
+			continue
+		}
+		if unfinished(stmt) {
+			pending = stmt
+			continue
+		}
+		out = append(out, stmt)
+	}
+	if pending != "" {
+		out = append(out, pending)
 	}
 	return out
+}
+
+// unfinished tells whether a statement cut at a semicolon goes on: an open $$ body,
+// or a trigger whose BEGIN has not met its END yet.
+func unfinished(stmt string) bool {
+	if strings.Count(stmt, "$$")%2 == 1 {
+		return true
+	}
+	upper := strings.ToUpper(stmt)
+	if strings.HasPrefix(upper, "CREATE TRIGGER") || strings.HasPrefix(upper, "CREATE TEMP TRIGGER") {
+		f := strings.Fields(upper)
+		return len(f) == 0 || f[len(f)-1] != "END"
+	}
+	return false
 }
 
 // IsUniqueViolation tells whether err is a unique-constraint failure on either engine.
