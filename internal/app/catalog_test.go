@@ -16,7 +16,7 @@ import (
 // must hold the same keys.
 func TestCatalogCoversTemplates(t *testing.T) {
 	c := loadCatalog(t)
-	keyRE := regexp.MustCompile(`\.T "([a-z_]+\.[A-Za-z_.]+)"`)
+	keyRE := regexp.MustCompile(`\.([TN]) "([a-z_]+\.[A-Za-z_.]+)"`)
 	err := fs.WalkDir(assets.Templates, ".", func(path string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
 			return err
@@ -26,9 +26,15 @@ func TestCatalogCoversTemplates(t *testing.T) {
 			return err
 		}
 		for _, m := range keyRE.FindAllStringSubmatch(string(b), -1) {
-			for _, lang := range i18n.Languages {
-				if !c.Has(lang, m[1]) {
-					t.Errorf("%s: key %q missing in %s", path, m[1], lang)
+			keys := []string{m[2]}
+			if m[1] == "N" { // a counted phrase has its two forms
+				keys = []string{m[2] + ".one", m[2] + ".other"}
+			}
+			for _, k := range keys {
+				for _, lang := range i18n.Languages {
+					if !c.Has(lang, k) {
+						t.Errorf("%s: key %q missing in %s", path, k, lang)
+					}
 				}
 			}
 		}

@@ -111,6 +111,17 @@ func (c *Catalog) For(lang string) *Localizer {
 	return &Localizer{Lang: lang, c: c}
 }
 
+// N returns the text of a counted phrase: key.one or key.other by the language's
+// plural rule (in French 0 and 1 take the singular, in English only 1), formatted
+// with n and then args.
+func (l *Localizer) N(key string, n int, args ...any) string {
+	form := ".other"
+	if n == 1 || (n == 0 && l.Lang == "fr") {
+		form = ".one"
+	}
+	return l.T(key+form, append([]any{n}, args...)...)
+}
+
 // T returns the text of key, formatted with args (fmt verbs) when there are any.
 // A key missing in English falls back to French; a key missing everywhere shows
 // itself, and is logged once.
