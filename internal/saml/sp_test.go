@@ -68,15 +68,21 @@ func (sp *testSP) HandleAssertion(a *crewsaml.Assertion) error {
 // one accepts IdP-initiated responses.
 func newSP(t testing.TB, k *apptest.Kit, base string, signed bool, binding string, gar bool) *testSP {
 	t.Helper()
+	return newSPOn(t, k, base, "127.0.0.1", signed, binding, gar)
+}
+
+// newSPOn is newSP with the service provider reached by the name host.
+func newSPOn(t testing.TB, k *apptest.Kit, base, host string, signed bool, binding string, gar bool) *testSP {
+	t.Helper()
 	sp := &testSP{revoked: map[string]bool{}, seen: map[string]bool{}}
 	mux := http.NewServeMux()
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
-	sp.URL = srv.URL
+	sp.URL = browsertest.HostURL(srv.URL, host)
 	key, cert := selfSigned(t)
 	sp.cert = cert
 	md := fetchMetadata(t, base)
-	root, _ := url.Parse(srv.URL)
+	root, _ := url.Parse(sp.URL)
 	mw, err := samlsp.New(samlsp.Options{URL: *root, Key: key, Certificate: cert, IDPMetadata: md, SignRequest: signed, AllowIDPInitiated: gar})
 	if err != nil {
 		t.Fatal(err)
@@ -92,7 +98,7 @@ func newSP(t testing.TB, k *apptest.Kit, base string, signed bool, binding strin
 	mux.HandleFunc("/saml/slo", sp.slo)
 	mux.Handle("/hello", mw.RequireAccount(http.HandlerFunc(sp.hello)))
 	mux.Handle("/logout", mw.RequireAccount(http.HandlerFunc(sp.logout)))
-	in := connector.Input{Name: "Ressources de test", Icon: "ressources", URL: srv.URL + "/hello", Protocol: connector.SAML, SingleLogout: true,
+	in := connector.Input{Name: "Ressources de test", Icon: "ressources", URL: sp.URL + "/hello", Protocol: connector.SAML, SingleLogout: true,
 		Attributes: []string{"uid", "nom", "prenom", "ENTPersonProfils", "ENTPersonStructRattachRNE", "ENTEleveClasses"},
 		SAMLSettings: connector.SAMLSettings{EntityID: mw.ServiceProvider.EntityID, ACSURLs: []string{mw.ServiceProvider.AcsURL.String()},
 			SLOURL: mw.ServiceProvider.SloURL.String(), GAR: gar}}
