@@ -30,6 +30,7 @@ import (
 	"github.com/preau-ent/preau/internal/platform/mail"
 	"github.com/preau-ent/preau/internal/portal"
 	"github.com/preau-ent/preau/internal/rights"
+	"github.com/preau-ent/preau/internal/saml"
 	"github.com/preau-ent/preau/internal/web"
 	assets "github.com/preau-ent/preau/web"
 )
@@ -38,7 +39,7 @@ import (
 var Migrations = []db.Migrations{
 	directory.Migrations, account.Migrations, rights.Migrations, commrules.Migrations, portal.Migrations, audit.Migrations,
 	aaf.Migrations,
-	connector.Migrations, cas.Migrations, oidc.Migrations,
+	connector.Migrations, cas.Migrations, oidc.Migrations, saml.Migrations,
 }
 
 // Catalog is the deployment's application catalog, in dashboard order.
@@ -70,6 +71,7 @@ type Options struct {
 	AAF           aaf.Options // grace period and purge delay of the directory feeds
 	CAS           cas.Config
 	OIDC          oidc.Config // its SecretKey encrypts the signing keys
+	SAML          saml.Config // its SecretKey defaults to OIDC's
 }
 
 // Build wires the services over an open, migrated database.
@@ -87,6 +89,9 @@ func Build(d *db.DB, o Options) (*App, error) {
 	catalog, err := i18n.Load(catalogFS)
 	if err != nil {
 		return nil, fmt.Errorf("catalogue de messages : %w", err)
+	}
+	if o.SAML.SecretKey == nil {
+		o.SAML.SecretKey = o.OIDC.SecretKey
 	}
 	var spool *mail.Spool
 	sender := o.Mail
@@ -114,7 +119,7 @@ func Build(d *db.DB, o Options) (*App, error) {
 	feeds := aaf.New(d, dir, al, rs, o.AAF)
 	svc := web.Services{DB: d, Blobs: blobs, Audit: al, Rights: rs, Comm: comm, Directory: dir, Accounts: acc, Portals: portals, Spool: spool, Catalog: catalog, AAF: feeds,
 		CSV: csvfeed.New(d, dir, al, rs), Letters: letters.New(d, dir, acc, rs),
-		Connectors: connectors, CAS: cas.New(d, al, dir, connectors, o.CAS), OIDC: oidc.New(d, al, dir, connectors, o.OIDC)}
+		Connectors: connectors, CAS: cas.New(d, al, dir, connectors, o.CAS), OIDC: oidc.New(d, al, dir, connectors, o.OIDC), SAML: saml.New(d, al, dir, connectors, o.SAML)}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}), collectors.NewDBStatsCollector(d.DB, "preau"))
 	srv, err := web.New(svc, web.Options{SecureCookies: o.SecureCookies, TrustProxy: o.TrustProxy, MaxInflight: o.MaxInflight, SessionIdle: o.Account.SessionIdle, Registry: reg})
@@ -144,7 +149,8 @@ func Open(ctx context.Context, c *config.Config) (*App, error) {
 	}
 	o := Options{Name: c.Name, BaseHost: c.BaseHost, SpoolDir: filepath.Join(c.DataDir, "mail-spool"), FilesDir: filepath.Join(c.DataDir, "files"), SecureCookies: c.SecureCookies,
 		TrustProxy: c.TrustProxy, MaxInflight: c.MaxInflight, Account: account.Config{SessionIdle: c.SessionIdle},
-		AAF: aaf.Options{Grace: c.AAFGrace, PurgeAfter: c.AAFPurge}, OIDC: oidc.Config{SecretKey: secret}}
+		AAF: aaf.Options{Grace: c.AAFGrace, PurgeAfter: c.AAFPurge}, OIDC: oidc.Config{SecretKey: secret},
+		SAML: saml.Config{SecretKey: secret, IDEnt: c.GARIDEnt}}
 	if strings.TrimSpace(c.SMTPHost) != "" {
 		o.Mail = mail.NewSMTP(c.SMTPHost, c.SMTPPort, c.SMTPUser, c.SMTPPassword, c.MailFrom)
 	}

@@ -1,7 +1,7 @@
 // Package connector manages the connected services (connecteurs) of a deployment:
 // the LMS, the vie-scolaire software, the virtual classroom, publishers' resources.
-// Each one has a name, an icon, an address, a protocol (CAS single sign-on or a plain
-// link), the structures and profiles that see it, and the attributes it receives.
+// Each one has a name, an icon, an address, a protocol (CAS, OpenID Connect or SAML
+// single sign-on, or a plain link), the structures and profiles that see it, and the attributes it receives.
 // Super administrators manage the deployment's connectors, local administrators
 // those of their structure; the dashboard shows each person the tiles they may use,
 // and the single sign-on servers release only to registered connectors.
@@ -10,8 +10,11 @@ package connector
 import (
 	"context"
 	"crypto/subtle"
+	"crypto/x509"
 	"database/sql"
 	"embed"
+	"encoding/base64"
+	"encoding/pem"
 	"errors"
 	"net"
 	"net/url"
@@ -37,11 +40,12 @@ var Migrations = db.Embedded("connector", migrations)
 const (
 	CAS  = "cas"
 	OIDC = "oidc"
+	SAML = "saml"
 	Link = "lien"
 )
 
 // Protocols lists the protocols an administrator may choose, in display order.
-var Protocols = []string{CAS, OIDC, Link}
+var Protocols = []string{CAS, OIDC, SAML, Link}
 
 // Icons are the names of the tile icons in the static sprite.
 var Icons = []string{"connecteur", "ressources", "vie-scolaire", "classe-virtuelle"}
@@ -64,9 +68,10 @@ type Connector struct {
 	RedirectURIs []string
 	HasSecret    bool // an OpenID Connect client with a secret (confidential client)
 	Consent      bool // OpenID Connect: the person is asked before their information is released
-	CreatedAt    time.Time
-	UpdatedAt    time.Time
-	secretHash   string
+	SAMLSettings
+	CreatedAt  time.Time
+	UpdatedAt  time.Time
+	secretHash string
 }
 
 // Input is what an administrator sets.
@@ -82,6 +87,16 @@ type Input struct {
 	SingleLogout bool
 	RedirectURIs []string // OpenID Connect clients
 	Consent      bool     // OpenID Connect clients: ask the person first
+	SAMLSettings
+}
+
+// SAMLSettings describe a SAML 2.0 service provider.
+type SAMLSettings struct {
+	EntityID string   // the service provider's entity ID (its Issuer), unique
+	ACSURLs  []string // assertion consumer service addresses, matched exactly; the first is the default
+	SLOURL   string   // where logout messages go; "" when it has none
+	SPCert   string   // PEM certificate the service signs its requests with; "" when it does not sign
+	GAR      bool     // the national resources gateway: it receives the GAR attributes
 }
 
 // Service stores connectors and decides who sees and manages them.
@@ -141,6 +156,13 @@ func (in *Input) validate() error {
 	} else {
 		in.RedirectURIs, in.Consent = nil, false
 	}
+	if in.Protocol == SAML {
+		if err := in.SAMLSettings.validate(); err != nil {
+			return err
+		}
+	} else {
+		in.SAMLSettings = SAMLSettings{}
+	}
 	for _, p := range in.Profiles {
 		if !directory.ValidProfile(p) {
 			return actor.Invalid("profiles", "connector.bad_profile")
@@ -157,6 +179,58 @@ func (in *Input) validate() error {
 		in.Structures = nil
 	}
 	return nil
+}
+
+func (in *SAMLSettings) validate() error {
+	in.EntityID, in.SLOURL, in.SPCert = strings.TrimSpace(in.EntityID), strings.TrimSpace(in.SLOURL), strings.TrimSpace(in.SPCert)
+	if in.EntityID == "" || len(in.EntityID) > 1000 || strings.ContainsAny(in.EntityID, " \t\r\n") {
+		return actor.Invalid("entity_id", "connector.entity_required")
+	}
+	var acs []string
+	for _, a := range in.ACSURLs {
+		if a = strings.TrimSpace(a); a != "" && !contains(acs, a) {
+			acs = append(acs, a) // the order matters: indexes and the default
+		}
+	}
+	in.ACSURLs = acs
+	if len(acs) == 0 {
+		return actor.Invalid("acs_urls", "connector.acs_required")
+	}
+	for _, a := range append(append([]string(nil), acs...), in.SLOURL) {
+		if a == "" {
+			continue
+		}
+		u, err := checkURL(a)
+		if err != nil || len(a) > 1000 {
+			return actor.Invalid("acs_urls", "connector.bad_acs")
+		}
+		if u.Scheme != "https" && !isLoopback(u.Hostname()) {
+			return actor.Invalid("acs_urls", "connector.https_required")
+		}
+	}
+	if in.SPCert != "" {
+		if _, err := ParseCertificate(in.SPCert); err != nil {
+			return actor.Invalid("sp_cert", "connector.bad_cert")
+		}
+	}
+	return nil
+}
+
+// ParseCertificate reads a PEM certificate, or the bare base64 of its DER as SAML
+// metadata carries it.
+func ParseCertificate(s string) (*x509.Certificate, error) {
+	s = strings.TrimSpace(s)
+	if b, _ := pem.Decode([]byte(s)); b != nil {
+		if b.Type != "CERTIFICATE" {
+			return nil, errors.New("bloc PEM qui n'est pas un certificat")
+		}
+		return x509.ParseCertificate(b.Bytes)
+	}
+	der, err := base64.StdEncoding.DecodeString(strings.Join(strings.Fields(s), ""))
+	if err != nil {
+		return nil, err
+	}
+	return x509.ParseCertificate(der)
 }
 
 // checkURL accepts absolute http and https addresses without user information or
@@ -199,6 +273,28 @@ func (s *Service) mustManage(ctx context.Context, a actor.Actor, structureID str
 	return nil
 }
 
+// AuditEntry is the audit entry of a single sign-on event for this connector (c may
+// be the zero Connector when the service is unknown): who, from where, what, and the
+// connector's name among the details.
+func (c Connector) AuditEntry(personID, login, ip, action string, success bool, details map[string]string) audit.Entry {
+	if details == nil {
+		details = map[string]string{}
+	}
+	if c.ID != "" {
+		details["connector"] = c.Name
+	}
+	return audit.Entry{ActorID: personID, ActorLogin: login, IP: ip, Action: action, TargetType: "connector", TargetID: c.ID,
+		StructureID: c.StructureID, Success: success, Details: details}
+}
+
+// Clip shortens what a relying party sent before it goes to the logs.
+func Clip(s string) string {
+	if len(s) > 300 {
+		return s[:300] + "…"
+	}
+	return s
+}
+
 func (s *Service) entry(a actor.Actor, action string, c Connector, success bool, details map[string]string) audit.Entry {
 	return audit.Entry{ActorID: a.PersonID, ActorLogin: a.Login, IP: a.IP, Action: action, TargetType: "connector", TargetID: c.ID,
 		StructureID: c.StructureID, Success: success, Details: details}
@@ -219,10 +315,14 @@ func (s *Service) Create(ctx context.Context, a actor.Actor, in Input) (Connecto
 		if err := checkStructures(ctx, tx, c.Structures); err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO connectors(id, structure_id, name, icon, url, protocol, profiles, attributes, single_logout, created_at, updated_at, redirect_uris, consent)
-			VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$10,$11,$12)`,
+		if err := checkEntityID(ctx, tx, c); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO connectors(id, structure_id, name, icon, url, protocol, profiles, attributes, single_logout, created_at, updated_at, redirect_uris, consent,
+			entity_id, acs_urls, slo_url, sp_cert, gar)
+			VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$10,$11,$12,$13,$14,$15,$16,$17)`,
 			c.ID, nullable(c.StructureID), c.Name, c.Icon, c.URL, c.Protocol, strings.Join(c.Profiles, " "), strings.Join(c.Attributes, " "), c.SingleLogout, now.UnixMilli(),
-			strings.Join(c.RedirectURIs, " "), c.Consent); err != nil {
+			strings.Join(c.RedirectURIs, " "), c.Consent, c.EntityID, strings.Join(c.ACSURLs, " "), c.SLOURL, c.SPCert, c.GAR); err != nil {
 			return err
 		}
 		if err := setStructures(ctx, tx, c.ID, c.Structures); err != nil {
@@ -252,9 +352,13 @@ func (s *Service) Update(ctx context.Context, a actor.Actor, id string, in Input
 		if err := checkStructures(ctx, tx, c.Structures); err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE connectors SET name=$2, icon=$3, url=$4, protocol=$5, profiles=$6, attributes=$7, single_logout=$8, updated_at=$9, redirect_uris=$10, consent=$11 WHERE id=$1`,
+		if err := checkEntityID(ctx, tx, c); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE connectors SET name=$2, icon=$3, url=$4, protocol=$5, profiles=$6, attributes=$7, single_logout=$8, updated_at=$9, redirect_uris=$10, consent=$11,
+			entity_id=$12, acs_urls=$13, slo_url=$14, sp_cert=$15, gar=$16 WHERE id=$1`,
 			c.ID, c.Name, c.Icon, c.URL, c.Protocol, strings.Join(c.Profiles, " "), strings.Join(c.Attributes, " "), c.SingleLogout, c.UpdatedAt.UnixMilli(),
-			strings.Join(c.RedirectURIs, " "), c.Consent); err != nil {
+			strings.Join(c.RedirectURIs, " "), c.Consent, c.EntityID, strings.Join(c.ACSURLs, " "), c.SLOURL, c.SPCert, c.GAR); err != nil {
 			return err
 		}
 		if _, err := tx.ExecContext(ctx, `DELETE FROM connector_structures WHERE connector_id=$1`, c.ID); err != nil {
@@ -462,6 +566,7 @@ func hostPort(u *url.URL) string {
 }
 
 const cols = `id, COALESCE(structure_id, ''), name, icon, url, protocol, profiles, attributes, single_logout, created_at, updated_at, redirect_uris, client_secret_hash, consent,
+	entity_id, acs_urls, slo_url, sp_cert, gar,
 	COALESCE((SELECT string_agg(structure_id, ' ') FROM connector_structures cs WHERE cs.connector_id = connectors.id), '')`
 
 func (s *Service) get(ctx context.Context, id string) (Connector, error) {
@@ -488,13 +593,13 @@ func (s *Service) query(ctx context.Context, q string, args ...any) ([]Connector
 	var out []Connector
 	for rows.Next() {
 		var c Connector
-		var profiles, attributes, structures, redirects string
+		var profiles, attributes, structures, redirects, acs string
 		var created, updated int64
 		if err := rows.Scan(&c.ID, &c.StructureID, &c.Name, &c.Icon, &c.URL, &c.Protocol, &profiles, &attributes, &c.SingleLogout, &created, &updated,
-			&redirects, &c.secretHash, &c.Consent, &structures); err != nil {
+			&redirects, &c.secretHash, &c.Consent, &c.EntityID, &acs, &c.SLOURL, &c.SPCert, &c.GAR, &structures); err != nil {
 			return nil, err
 		}
-		c.RedirectURIs, c.HasSecret = strings.Fields(redirects), c.secretHash != ""
+		c.RedirectURIs, c.HasSecret, c.ACSURLs = strings.Fields(redirects), c.secretHash != "", strings.Fields(acs)
 		c.Profiles, c.Attributes, c.Structures = strings.Fields(profiles), strings.Fields(attributes), strings.Fields(structures)
 		sort.Strings(c.Structures)
 		c.CreatedAt, c.UpdatedAt = time.UnixMilli(created), time.UnixMilli(updated)
@@ -517,6 +622,36 @@ func checkStructures(ctx context.Context, q db.Querier, list []string) error {
 	return nil
 }
 
+// checkEntityID refuses a SAML entity ID another SAML connector has: the IdP finds
+// the service provider by it.
+func checkEntityID(ctx context.Context, q db.Querier, c Connector) error {
+	if c.Protocol != SAML {
+		return nil
+	}
+	var one int
+	err := q.QueryRowContext(ctx, `SELECT 1 FROM connectors WHERE protocol=$1 AND entity_id=$2 AND id<>$3`, SAML, c.EntityID, c.ID).Scan(&one)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	return actor.Invalid("entity_id", "connector.entity_taken")
+}
+
+// ByEntityID returns the SAML connector of a service provider's entity ID;
+// actor.ErrNotFound when none has it.
+func (s *Service) ByEntityID(ctx context.Context, entityID string) (Connector, error) {
+	list, err := s.query(ctx, `SELECT `+cols+` FROM connectors WHERE protocol=$1 AND entity_id=$2`, SAML, entityID)
+	if err != nil {
+		return Connector{}, err
+	}
+	if entityID == "" || len(list) == 0 {
+		return Connector{}, actor.ErrNotFound
+	}
+	return list[0], nil
+}
+
 func setStructures(ctx context.Context, q db.Querier, connectorID string, list []string) error {
 	for _, id := range list {
 		if _, err := q.ExecContext(ctx, `INSERT INTO connector_structures(connector_id, structure_id) VALUES ($1,$2)`, connectorID, id); err != nil {
@@ -528,7 +663,8 @@ func setStructures(ctx context.Context, q db.Querier, connectorID string, list [
 
 func fromInput(in Input) Connector {
 	return Connector{StructureID: in.StructureID, Name: in.Name, Icon: in.Icon, URL: in.URL, Protocol: in.Protocol,
-		Profiles: in.Profiles, Structures: in.Structures, Attributes: in.Attributes, SingleLogout: in.SingleLogout, RedirectURIs: in.RedirectURIs, Consent: in.Consent}
+		Profiles: in.Profiles, Structures: in.Structures, Attributes: in.Attributes, SingleLogout: in.SingleLogout, RedirectURIs: in.RedirectURIs, Consent: in.Consent,
+		SAMLSettings: in.SAMLSettings}
 }
 
 func nullable(s string) any {

@@ -26,6 +26,7 @@ import (
 	"github.com/preau-ent/preau/internal/platform/audit"
 	"github.com/preau-ent/preau/internal/platform/db"
 	"github.com/preau-ent/preau/internal/platform/ids"
+	"github.com/preau-ent/preau/internal/platform/keyring"
 )
 
 //go:embed migrations/*.sql
@@ -52,7 +53,7 @@ type Service struct {
 	dir        *directory.Service
 	connectors *connector.Service
 	cfg        Config
-	ring       keyring
+	ring       *keyring.Ring
 }
 
 // New returns the provider.
@@ -70,7 +71,8 @@ func New(d *db.DB, a *audit.Log, dir *directory.Service, cs *connector.Service, 
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	return &Service{db: d, audit: a, dir: dir, connectors: cs, cfg: cfg}
+	ring := keyring.New(d, "oidc_keys", "preau-oidc-key", keyring.Config{SecretKey: cfg.SecretKey, RotateEvery: cfg.RotateEvery, KeepFor: cfg.KeepFor, Now: cfg.Now})
+	return &Service{db: d, audit: a, dir: dir, connectors: cs, cfg: cfg, ring: ring}
 }
 
 // Error is an OAuth 2.0 error: Code is the protocol's (invalid_request,
@@ -420,22 +422,10 @@ func (s *Service) Purge(ctx context.Context) error {
 }
 
 func (s *Service) entry(personID, login, ip, action string, c connector.Connector, success bool, details map[string]string) audit.Entry {
-	if details == nil {
-		details = map[string]string{}
-	}
-	if c.ID != "" {
-		details["connector"] = c.Name
-	}
-	return audit.Entry{ActorID: personID, ActorLogin: login, IP: ip, Action: action, TargetType: "connector", TargetID: c.ID,
-		StructureID: c.StructureID, Success: success, Details: details}
+	return c.AuditEntry(personID, login, ip, action, success, details)
 }
 
-func clip(s string) string {
-	if len(s) > 300 {
-		return s[:300] + "…"
-	}
-	return s
-}
+func clip(s string) string { return connector.Clip(s) }
 
 // NeedsConsent tells whether the person must be asked before the client receives
 // their information: the client asks for consent, and the person has not given it

@@ -21,6 +21,7 @@ type adminConnectorsData struct {
 	Choices    connectorChoices
 	ListAction string // where the page lives, to come back to
 	CASServer  string // the CAS server's address, for the service's administrator
+	SAMLIdP    string // the SAML identity provider's metadata address
 	Issuer     string // the OpenID Connect issuer, for an OIDC client's administrator
 	NewSecret  string // an OIDC client's secret, shown once just after it is made
 }
@@ -53,13 +54,19 @@ func (s *Server) connectorChoices(r *http.Request, deployment bool) (connectorCh
 func connectorInput(f url.Values) connector.Input {
 	return connector.Input{StructureID: f.Get("structure"), Name: f.Get("name"), Icon: f.Get("icon"), URL: f.Get("url"), Protocol: f.Get("protocol"),
 		Profiles: f["profiles"], Structures: f["structures"], Attributes: f["attributes"], SingleLogout: f.Get("single_logout") == "oui",
-		RedirectURIs: strings.Fields(f.Get("redirect_uris")), Consent: f.Get("consent") == "oui"}
+		RedirectURIs: strings.Fields(f.Get("redirect_uris")), Consent: f.Get("consent") == "oui",
+		SAMLSettings: connector.SAMLSettings{EntityID: f.Get("entity_id"), ACSURLs: strings.Fields(f.Get("acs_urls")), SLOURL: f.Get("slo_url"),
+			SPCert: f.Get("sp_cert"), GAR: f.Get("gar") == "oui"}}
 }
 
 // connectorForm gives a connector's values to the form of the edit page.
 func connectorForm(c connector.Connector) url.Values {
 	f := url.Values{"structure": {c.StructureID}, "name": {c.Name}, "icon": {c.Icon}, "url": {c.URL}, "protocol": {c.Protocol},
-		"profiles": c.Profiles, "structures": c.Structures, "attributes": c.Attributes, "redirect_uris": {strings.Join(c.RedirectURIs, "\n")}}
+		"profiles": c.Profiles, "structures": c.Structures, "attributes": c.Attributes, "redirect_uris": {strings.Join(c.RedirectURIs, "\n")},
+		"entity_id": {c.EntityID}, "acs_urls": {strings.Join(c.ACSURLs, "\n")}, "slo_url": {c.SLOURL}, "sp_cert": {c.SPCert}}
+	if c.GAR {
+		f.Set("gar", "oui")
+	}
 	if c.SingleLogout {
 		f.Set("single_logout", "oui")
 	}
@@ -113,7 +120,8 @@ func (s *Server) adminStructureConnectors(w http.ResponseWriter, r *http.Request
 	s.connectorsPage(w, r, r.PathValue("id"), http.StatusOK, s.page(r, "", nil))
 }
 
-var connectorFields = same("name", "icon", "url", "protocol", "profiles", "structures", "attributes", "redirect_uris")
+var connectorFields = same("name", "icon", "url", "protocol", "profiles", "structures", "attributes", "redirect_uris",
+	"entity_id", "acs_urls", "slo_url", "sp_cert", "gar")
 
 func (s *Server) adminCreateConnector(w http.ResponseWriter, r *http.Request) {
 	if !s.parseForm(w, r) {
@@ -148,7 +156,7 @@ func (s *Server) connectorPageWith(w http.ResponseWriter, r *http.Request, c con
 		s.fail(w, r, err)
 		return
 	}
-	d.CASServer, d.Issuer = s.baseURL(r)+"/cas", s.baseURL(r)
+	d.CASServer, d.Issuer, d.SAMLIdP = s.baseURL(r)+"/cas", s.baseURL(r), s.baseURL(r)+"/saml/metadata"
 	p.Title = c.Name
 	p.Data = d
 	s.render(w, r, status, "admin_connector", p)

@@ -118,3 +118,30 @@ func TestConnectorFormsRefuseCrossSitePosts(t *testing.T) {
 		http.Header{"Content-Type": {"application/x-www-form-urlencoded"}, "Sec-Fetch-Site": {"cross-site"}})
 	status(t, resp, body, http.StatusForbidden)
 }
+
+// The super administrator registers a SAML service provider (the GAR): errors keep
+// what was typed, the entity ID is unique, the page gives the metadata address.
+func TestSAMLConnectorConsole(t *testing.T) {
+	k := apptest.New(t)
+	admin := k.As(k.School.Admin)
+	form := url.Values{"structure": {""}, "name": {"GAR"}, "url": {"https://gar.example.org/"}, "protocol": {"saml"}, "icon": {"ressources"},
+		"entity_id": {"https://gar.example.org/sp"}, "acs_urls": {""}, "slo_url": {"https://gar.example.org/slo"}, "gar": {"oui"}}
+	resp, body := admin.Post("/admin/connecteurs", form)
+	status(t, resp, body, http.StatusBadRequest)
+	has(t, body, "au moins une adresse de réception des assertions", `value="https://gar.example.org/sp"`, `id="f-gar" checked`)
+	form.Set("acs_urls", "https://gar.example.org/acs\nhttps://gar.example.org/acs2")
+	form.Set("sp_cert", "pas un certificat")
+	resp, body = admin.Post("/admin/connecteurs", form)
+	status(t, resp, body, http.StatusBadRequest)
+	has(t, body, "certificat X.509", "https://gar.example.org/acs2")
+	form.Set("sp_cert", "")
+	resp, body = admin.Post("/admin/connecteurs", form)
+	loc := redirected(t, resp, body, "/admin/connecteurs/")
+	resp, body = admin.Get(loc)
+	status(t, resp, body, 200)
+	has(t, body, "Le service est ajouté.", "/saml/metadata</code>", `id="f-gar" checked`, "https://gar.example.org/acs\nhttps://gar.example.org/acs2")
+	form.Set("name", "GAR bis")
+	resp, body = admin.Post("/admin/connecteurs", form)
+	status(t, resp, body, http.StatusBadRequest)
+	has(t, body, "a déjà cet identifiant d'entité")
+}

@@ -189,18 +189,37 @@ func (s *Server) casLogout(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, "/connexion", http.StatusSeeOther)
 }
 
-// endSession closes the request's Préau session and its CAS side; false when the
+// endSSO ends the single sign-on side of a closing Préau session: CAS tickets,
+// OpenID Connect grants, SAML sessions, with single logout where services asked for it.
+func (s *Server) endSSO(r *http.Request, sessionID string) error {
+	if err := s.svc.CAS.EndSession(r.Context(), sessionID); err != nil {
+		return err
+	}
+	if err := s.svc.OIDC.EndSession(r.Context(), sessionID); err != nil {
+		return err
+	}
+	return s.svc.SAML.EndSession(r.Context(), sessionID, s.baseURL(r))
+}
+
+// endSSOPerson does the same for every session of a person.
+func (s *Server) endSSOPerson(r *http.Request, personID string) error {
+	if err := s.svc.CAS.EndPerson(r.Context(), personID); err != nil {
+		return err
+	}
+	if err := s.svc.OIDC.EndPerson(r.Context(), personID); err != nil {
+		return err
+	}
+	return s.svc.SAML.EndPerson(r.Context(), personID, s.baseURL(r))
+}
+
+// endSession closes the request's Préau session and its single sign-on side; false when the
 // answer is already written (an error).
 func (s *Server) endSession(w http.ResponseWriter, r *http.Request) bool {
 	state := st(r)
 	if state.token == "" {
 		return true
 	}
-	if err := s.svc.CAS.EndSession(r.Context(), state.session.ID); err != nil {
-		s.fail(w, r, err)
-		return false
-	}
-	if err := s.svc.OIDC.EndSession(r.Context(), state.session.ID); err != nil {
+	if err := s.endSSO(r, state.session.ID); err != nil {
 		s.fail(w, r, err)
 		return false
 	}

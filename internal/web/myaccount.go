@@ -90,12 +90,8 @@ func (s *Server) revokeSession(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	// The services the session signed in to are told it ended (CAS single logout).
-	if err := s.svc.CAS.EndSession(r.Context(), id); err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	if err := s.svc.OIDC.EndSession(r.Context(), id); err != nil {
+	// The services the session signed in to are told it ended (single logout).
+	if err := s.endSSO(r, id); err != nil {
 		s.fail(w, r, err)
 		return
 	}
@@ -113,11 +109,7 @@ func (s *Server) logoutEverywhere(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	if err := s.svc.CAS.EndPerson(r.Context(), st(r).person.ID); err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	if err := s.svc.OIDC.EndPerson(r.Context(), st(r).person.ID); err != nil {
+	if err := s.endSSOPerson(r, st(r).person.ID); err != nil {
 		s.fail(w, r, err)
 		return
 	}

@@ -30,6 +30,7 @@ import (
 	"github.com/preau-ent/preau/internal/platform/mail"
 	"github.com/preau-ent/preau/internal/portal"
 	"github.com/preau-ent/preau/internal/rights"
+	"github.com/preau-ent/preau/internal/saml"
 	assets "github.com/preau-ent/preau/web"
 )
 
@@ -52,6 +53,7 @@ type Services struct {
 	Connectors *connector.Service
 	CAS        *cas.Service  // the CAS server
 	OIDC       *oidc.Service // the OpenID Connect provider
+	SAML       *saml.Service // the SAML 2.0 identity provider
 }
 
 // Options are the HTTP settings.
@@ -97,7 +99,7 @@ func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
 	s.routes(mux)
 	cop := http.NewCrossOriginProtection()
-	for _, p := range oidcBypass {
+	for _, p := range append(oidcBypass, samlBypass...) {
 		cop.AddInsecureBypassPattern(p)
 	}
 	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -136,6 +138,9 @@ func (s *Server) Housekeeping(ctx context.Context) {
 			}
 			if err := s.svc.OIDC.Purge(ctx); err != nil {
 				slog.Error("purge des jetons OpenID Connect", "err", err)
+			}
+			if err := s.svc.SAML.Purge(ctx); err != nil {
+				slog.Error("purge des demandes SAML", "err", err)
 			}
 			// Application logs are kept one year (CNIL recommendation: 6 months to 1 year).
 			if _, err := s.svc.Audit.Purge(ctx, time.Now().AddDate(-1, 0, 0)); err != nil {

@@ -37,8 +37,9 @@ type Config struct {
 	AAFDrop       string        // PREAU_AAF_DROP: folder watched for AAF exports to import ("" : none)
 	AAFGrace      time.Duration // PREAU_AAF_GRACE: a person missing from the exports keeps access this long
 	AAFPurge      time.Duration // PREAU_AAF_PURGE: and is deleted this long after losing it
+	GARIDEnt      string        // PREAU_GAR_ID_ENT: the ENT's identifier at the GAR (idEnt, released to the GAR connector)
 	// SecretKey is PREAU_SECRET_KEY: 32 bytes in base64, which encrypt secrets stored in
-	// the database (the OpenID Connect signing keys). Without it, a key is made once in
+	// the database (the OpenID Connect and SAML signing keys). Without it, a key is made once in
 	// DataDir/secret.key (fine for one instance; several instances must share one key).
 	SecretKey string
 }
@@ -66,6 +67,7 @@ func Flags(fs *flag.FlagSet) *Config {
 	fs.StringVar(&c.AAFDrop, "aaf-drop", env("PREAU_AAF_DROP", ""), "dossier de dépôt surveillé des exports AAF à importer (PREAU_AAF_DROP)")
 	fs.DurationVar(&c.AAFGrace, "aaf-grace", envDuration("PREAU_AAF_GRACE", 90*24*time.Hour), "délai d'accès d'une personne absente des exports AAF (PREAU_AAF_GRACE)")
 	fs.DurationVar(&c.AAFPurge, "aaf-purge", envDuration("PREAU_AAF_PURGE", 90*24*time.Hour), "délai de suppression après la fin d'accès (PREAU_AAF_PURGE)")
+	fs.StringVar(&c.GARIDEnt, "gar-id-ent", env("PREAU_GAR_ID_ENT", ""), "identifiant de l'ENT auprès du GAR, attribut idEnt (PREAU_GAR_ID_ENT)")
 	return c
 }
 
