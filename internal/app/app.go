@@ -21,6 +21,7 @@ import (
 	"github.com/preau-ent/preau/internal/csvfeed"
 	"github.com/preau-ent/preau/internal/directory"
 	"github.com/preau-ent/preau/internal/letters"
+	"github.com/preau-ent/preau/internal/messaging"
 	"github.com/preau-ent/preau/internal/oidc"
 	"github.com/preau-ent/preau/internal/platform/audit"
 	"github.com/preau-ent/preau/internal/platform/blob"
@@ -40,10 +41,12 @@ var Migrations = []db.Migrations{
 	directory.Migrations, account.Migrations, rights.Migrations, commrules.Migrations, portal.Migrations, audit.Migrations,
 	aaf.Migrations,
 	connector.Migrations, cas.Migrations, oidc.Migrations, saml.Migrations,
+	messaging.Migrations,
 }
 
 // Catalog is the deployment's application catalog, in dashboard order.
 var Catalog = []rights.App{
+	{ID: "messagerie", Path: "/messagerie", Icon: "messagerie", Profiles: directory.Profiles},
 	{ID: "annuaire", Path: "/annuaire", Icon: "annuaire", Profiles: directory.Profiles},
 	{ID: "moncompte", Path: "/mon-compte", Icon: "moncompte", Profiles: directory.Profiles},
 	{ID: "administration", Path: "/admin", Icon: "administration", AdminOnly: true},
@@ -72,6 +75,8 @@ type Options struct {
 	CAS           cas.Config
 	OIDC          oidc.Config // its SecretKey encrypts the signing keys
 	SAML          saml.Config // its SecretKey defaults to OIDC's
+	Mailbox       messaging.Config
+	ScanCommand   string // checks every attachment (file on stdin; non-zero exit refuses it)
 }
 
 // Build wires the services over an open, migrated database.
@@ -117,9 +122,12 @@ func Build(d *db.DB, o Options) (*App, error) {
 	portals := portal.New(d, al, rs, dir, o.BaseHost, o.Name)
 	connectors := connector.New(d, al, rs)
 	feeds := aaf.New(d, dir, al, rs, o.AAF)
+	mailbox := messaging.New(d, al, rs, comm, blobs, o.Mailbox)
+	mailbox.Scan = messaging.CommandScanner(o.ScanCommand)
 	svc := web.Services{DB: d, Blobs: blobs, Audit: al, Rights: rs, Comm: comm, Directory: dir, Accounts: acc, Portals: portals, Spool: spool, Catalog: catalog, AAF: feeds,
 		CSV: csvfeed.New(d, dir, al, rs), Letters: letters.New(d, dir, acc, rs),
-		Connectors: connectors, CAS: cas.New(d, al, dir, connectors, o.CAS), OIDC: oidc.New(d, al, dir, connectors, o.OIDC), SAML: saml.New(d, al, dir, connectors, o.SAML)}
+		Connectors: connectors, CAS: cas.New(d, al, dir, connectors, o.CAS), OIDC: oidc.New(d, al, dir, connectors, o.OIDC), SAML: saml.New(d, al, dir, connectors, o.SAML),
+		Messaging: mailbox}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}), collectors.NewDBStatsCollector(d.DB, "preau"))
 	srv, err := web.New(svc, web.Options{SecureCookies: o.SecureCookies, TrustProxy: o.TrustProxy, MaxInflight: o.MaxInflight, SessionIdle: o.Account.SessionIdle, Registry: reg})
@@ -150,7 +158,9 @@ func Open(ctx context.Context, c *config.Config) (*App, error) {
 	o := Options{Name: c.Name, BaseHost: c.BaseHost, SpoolDir: filepath.Join(c.DataDir, "mail-spool"), FilesDir: filepath.Join(c.DataDir, "files"), SecureCookies: c.SecureCookies,
 		TrustProxy: c.TrustProxy, MaxInflight: c.MaxInflight, Account: account.Config{SessionIdle: c.SessionIdle},
 		AAF: aaf.Options{Grace: c.AAFGrace, PurgeAfter: c.AAFPurge}, OIDC: oidc.Config{SecretKey: secret},
-		SAML: saml.Config{SecretKey: secret, IDEnt: c.GARIDEnt}}
+		SAML:        saml.Config{SecretKey: secret, IDEnt: c.GARIDEnt},
+		Mailbox:     messaging.Config{FileLimit: int64(c.MailAttachmentMB) * messaging.MiB, MessageLimit: int64(c.MailAttachmentMB) * messaging.MiB, Quota: int64(c.MailQuotaMB) * messaging.MiB},
+		ScanCommand: c.ScanCommand}
 	if strings.TrimSpace(c.SMTPHost) != "" {
 		o.Mail = mail.NewSMTP(c.SMTPHost, c.SMTPPort, c.SMTPUser, c.SMTPPassword, c.MailFrom)
 	}

@@ -75,6 +75,11 @@ const reachableGroupsSQL = `
 	JOIN groups ga ON ga.id = ma.group_id AND ga.communicate = 'BOTH' AND NOT ga.archived
 	WHERE ma.person_id = $1`
 
+// ReachableGroupsSQL is reachableGroupsSQL for other packages: a sub-query, with the
+// acting person as $1, listing the ids (column id) of the groups whose members that
+// person may reach. The messagerie offers them as group recipients.
+const ReachableGroupsSQL = reachableGroupsSQL
+
 // ReachableGroups returns the ids of the groups whose members the person may reach.
 func (e *Engine) ReachableGroups(ctx context.Context, personID string) ([]string, error) {
 	return db.Strings(ctx, e.db, reachableGroupsSQL, personID)

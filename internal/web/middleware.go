@@ -153,6 +153,10 @@ func (s *Server) withLimits(next http.Handler) http.Handler {
 				// AAF exports, streamed to disk by their handler.
 				limit = uploadLimit
 			}
+			if isMailUpload(r) {
+				// Message attachments, up to the messagerie's per-message limit.
+				limit = s.mailUploadLimit()
+			}
 		}
 		r.Body = http.MaxBytesReader(w, r.Body, limit)
 		next.ServeHTTP(w, r)

@@ -103,6 +103,8 @@ type Page struct {
 	Errors  map[string]string // form field → message
 	Form    url.Values        // what was typed, to give it back after an error
 	Data    any
+	// MailUnread is the person's count of unread messages, for the header's link.
+	MailUnread int
 }
 
 // Err returns the message of a field's error, for templates.
@@ -119,10 +121,18 @@ func (s *Server) page(r *http.Request, titleKey string, data any) Page {
 	}
 	if st.person != nil {
 		p.IsAdmin, _ = s.svc.Rights.IsAdmin(r.Context(), actorOf(r))
+		if s.svc.Messaging != nil {
+			p.MailUnread, _ = s.svc.Messaging.Unread(r.Context(), st.person.ID)
+		}
 	}
 	if c, err := r.Cookie("preau_flash"); err == nil {
 		if v, err := url.QueryUnescape(c.Value); err == nil && st.L != nil {
-			p.Flash = st.L.T(v)
+			// "key|argument": a message with a number in it ("3 copies recalled").
+			if key, arg, ok := strings.Cut(v, "|"); ok {
+				p.Flash = st.L.T(key, arg)
+			} else {
+				p.Flash = st.L.T(v)
+			}
 		}
 	}
 	return p

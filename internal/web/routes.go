@@ -43,6 +43,7 @@ func (s *Server) routes(mux *http.ServeMux) {
 	s.oidcRoutes(mux)
 	s.samlRoutes(mux)
 	s.adminRoutes(mux)
+	s.messagerieRoutes(mux)
 	s.apiRoutes(mux)
 
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {

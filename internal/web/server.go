@@ -21,6 +21,7 @@ import (
 	"github.com/preau-ent/preau/internal/csvfeed"
 	"github.com/preau-ent/preau/internal/directory"
 	"github.com/preau-ent/preau/internal/letters"
+	"github.com/preau-ent/preau/internal/messaging"
 	"github.com/preau-ent/preau/internal/oidc"
 	"github.com/preau-ent/preau/internal/platform/actor"
 	"github.com/preau-ent/preau/internal/platform/audit"
@@ -51,9 +52,10 @@ type Services struct {
 	Letters   *letters.Service // activation letters to print
 	// Connectors are the connected services (tiles, single sign-on registrations).
 	Connectors *connector.Service
-	CAS        *cas.Service  // the CAS server
-	OIDC       *oidc.Service // the OpenID Connect provider
-	SAML       *saml.Service // the SAML 2.0 identity provider
+	CAS        *cas.Service       // the CAS server
+	OIDC       *oidc.Service      // the OpenID Connect provider
+	SAML       *saml.Service      // the SAML 2.0 identity provider
+	Messaging  *messaging.Service // the messagerie
 }
 
 // Options are the HTTP settings.
@@ -141,6 +143,11 @@ func (s *Server) Housekeeping(ctx context.Context) {
 			}
 			if err := s.svc.SAML.Purge(ctx); err != nil {
 				slog.Error("purge des demandes SAML", "err", err)
+			}
+			if n, f, err := s.svc.Messaging.Sweep(ctx); err != nil {
+				slog.Error("purge de la messagerie", "err", err)
+			} else if n+f > 0 {
+				slog.Info("purge de la messagerie", "messages", n, "fichiers", f)
 			}
 			// Application logs are kept one year (CNIL recommendation: 6 months to 1 year).
 			if _, err := s.svc.Audit.Purge(ctx, time.Now().AddDate(-1, 0, 0)); err != nil {

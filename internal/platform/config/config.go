@@ -18,26 +18,29 @@ import (
 
 // Config is the whole configuration.
 type Config struct {
-	Addr          string        // PREAU_ADDR: listen address
-	DataDir       string        // PREAU_DATA: the one data folder (SQLite file, mail spool, files)
-	Database      string        // PREAU_DATABASE: SQLite path or postgres:// URL; default DataDir/preau.db
-	BaseHost      string        // PREAU_BASE_HOST: the default portal's host; schools get <uai>.<base host>
-	Name          string        // PREAU_NAME: the deployment's name
-	SecureCookies bool          // PREAU_SECURE_COOKIES: set behind HTTPS (always in production)
-	TrustProxy    bool          // PREAU_TRUST_PROXY: take the client address from X-Forwarded-For
-	SessionIdle   time.Duration // PREAU_SESSION_IDLE
-	MaxInflight   int           // PREAU_MAX_INFLIGHT: requests served at once before the waiting page
-	SMTPHost      string        // PREAU_SMTP_HOST: without it, mails go to DataDir/mail-spool
-	SMTPPort      int           // PREAU_SMTP_PORT
-	SMTPUser      string        // PREAU_SMTP_USER
-	SMTPPassword  string        // PREAU_SMTP_PASSWORD
-	MailFrom      string        // PREAU_MAIL_FROM
-	LogLevel      string        // PREAU_LOG_LEVEL: debug, info, warn, error
-	LogFormat     string        // PREAU_LOG_FORMAT: text or json
-	AAFDrop       string        // PREAU_AAF_DROP: folder watched for AAF exports to import ("" : none)
-	AAFGrace      time.Duration // PREAU_AAF_GRACE: a person missing from the exports keeps access this long
-	AAFPurge      time.Duration // PREAU_AAF_PURGE: and is deleted this long after losing it
-	GARIDEnt      string        // PREAU_GAR_ID_ENT: the ENT's identifier at the GAR (idEnt, released to the GAR connector)
+	Addr             string        // PREAU_ADDR: listen address
+	DataDir          string        // PREAU_DATA: the one data folder (SQLite file, mail spool, files)
+	Database         string        // PREAU_DATABASE: SQLite path or postgres:// URL; default DataDir/preau.db
+	BaseHost         string        // PREAU_BASE_HOST: the default portal's host; schools get <uai>.<base host>
+	Name             string        // PREAU_NAME: the deployment's name
+	SecureCookies    bool          // PREAU_SECURE_COOKIES: set behind HTTPS (always in production)
+	TrustProxy       bool          // PREAU_TRUST_PROXY: take the client address from X-Forwarded-For
+	SessionIdle      time.Duration // PREAU_SESSION_IDLE
+	MaxInflight      int           // PREAU_MAX_INFLIGHT: requests served at once before the waiting page
+	SMTPHost         string        // PREAU_SMTP_HOST: without it, mails go to DataDir/mail-spool
+	SMTPPort         int           // PREAU_SMTP_PORT
+	SMTPUser         string        // PREAU_SMTP_USER
+	SMTPPassword     string        // PREAU_SMTP_PASSWORD
+	MailFrom         string        // PREAU_MAIL_FROM
+	LogLevel         string        // PREAU_LOG_LEVEL: debug, info, warn, error
+	LogFormat        string        // PREAU_LOG_FORMAT: text or json
+	AAFDrop          string        // PREAU_AAF_DROP: folder watched for AAF exports to import ("" : none)
+	AAFGrace         time.Duration // PREAU_AAF_GRACE: a person missing from the exports keeps access this long
+	AAFPurge         time.Duration // PREAU_AAF_PURGE: and is deleted this long after losing it
+	GARIDEnt         string        // PREAU_GAR_ID_ENT: the ENT's identifier at the GAR (idEnt, released to the GAR connector)
+	MailAttachmentMB int           // PREAU_MAIL_ATTACHMENT_MB: largest attachment, and attachments of one message together
+	MailQuotaMB      int           // PREAU_MAIL_QUOTA_MB: what one person sends and keeps in the messagerie
+	ScanCommand      string        // PREAU_SCAN_COMMAND: checks each attachment, the file on stdin; non-zero exit refuses it
 	// SecretKey is PREAU_SECRET_KEY: 32 bytes in base64, which encrypt secrets stored in
 	// the database (the OpenID Connect and SAML signing keys). Without it, a key is made once in
 	// DataDir/secret.key (fine for one instance; several instances must share one key).
@@ -68,6 +71,9 @@ func Flags(fs *flag.FlagSet) *Config {
 	fs.DurationVar(&c.AAFGrace, "aaf-grace", envDuration("PREAU_AAF_GRACE", 90*24*time.Hour), "délai d'accès d'une personne absente des exports AAF (PREAU_AAF_GRACE)")
 	fs.DurationVar(&c.AAFPurge, "aaf-purge", envDuration("PREAU_AAF_PURGE", 90*24*time.Hour), "délai de suppression après la fin d'accès (PREAU_AAF_PURGE)")
 	fs.StringVar(&c.GARIDEnt, "gar-id-ent", env("PREAU_GAR_ID_ENT", ""), "identifiant de l'ENT auprès du GAR, attribut idEnt (PREAU_GAR_ID_ENT)")
+	fs.IntVar(&c.MailAttachmentMB, "mail-attachment-mb", envInt("PREAU_MAIL_ATTACHMENT_MB", 20), "taille maximale des pièces jointes d'un message, en Mio (PREAU_MAIL_ATTACHMENT_MB)")
+	fs.IntVar(&c.MailQuotaMB, "mail-quota-mb", envInt("PREAU_MAIL_QUOTA_MB", 100), "quota de messagerie par personne, en Mio (PREAU_MAIL_QUOTA_MB)")
+	fs.StringVar(&c.ScanCommand, "scan-command", env("PREAU_SCAN_COMMAND", ""), "commande d'analyse des pièces jointes, fichier sur l'entrée standard ; code de sortie non nul = refus (PREAU_SCAN_COMMAND)")
 	return c
 }
 

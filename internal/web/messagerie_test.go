@@ -1,0 +1,164 @@
+package web_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"mime/multipart"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/preau-ent/preau/internal/app"
+	"github.com/preau-ent/preau/internal/app/apptest"
+)
+
+// multipartForm encodes fields and one file as a browser's multipart form would.
+func multipartForm(t *testing.T, fields url.Values, fileName string, content []byte) (*bytes.Buffer, http.Header) {
+	t.Helper()
+	var buf bytes.Buffer
+	mw := multipart.NewWriter(&buf)
+	for k, vs := range fields {
+		for _, v := range vs {
+			mw.WriteField(k, v)
+		}
+	}
+	if fileName != "" {
+		fw, err := mw.CreateFormFile("files", fileName)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fw.Write(content)
+	}
+	mw.Close()
+	return &buf, http.Header{"Content-Type": {mw.FormDataContentType()}, "Sec-Fetch-Site": {"same-origin"}}
+}
+
+func groupID(t *testing.T, k *apptest.Kit, profile string) string {
+	t.Helper()
+	var id string
+	if err := k.App.DB.QueryRowContext(k.Ctx, `SELECT id FROM groups WHERE class_id=$1 AND profile=$2`, k.School.Class.ID, profile).Scan(&id); err != nil {
+		t.Fatal(err)
+	}
+	return id
+}
+
+func TestMessageriePages(t *testing.T) {
+	k := apptest.New(t)
+	f := k.School
+	teacher, parent := k.As(f.Teacher), k.As(f.Parent)
+	parents := groupID(t, k, "Responsable")
+
+	// The compose page offers the parents of the class as a group.
+	_, body := teacher.Get("/messagerie/nouveau")
+	contains(t, body, "Responsables — 4e A", `name="add_group"`, "Enregistrer le brouillon")
+
+	// Add the group, then send with an attachment.
+	form := url.Values{"action": {"add"}, "add_group": {parents}, "add_field": {"to"}, "subject": {"Sortie au musée"}, "body": {"Bonjour,\nla sortie a lieu jeudi."}}
+	buf, h := multipartForm(t, form, "", nil)
+	resp, _ := teacher.Do("POST", "/messagerie/brouillons", buf, h)
+	if resp.StatusCode != http.StatusSeeOther || !strings.HasPrefix(resp.Header.Get("Location"), "/messagerie/brouillons/") {
+		t.Fatalf("add group: %d %s", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	draftID := strings.TrimSuffix(strings.TrimPrefix(resp.Header.Get("Location"), "/messagerie/brouillons/"), "#compose")
+	_, body = teacher.Get("/messagerie/brouillons/" + draftID)
+	contains(t, body, `value="g:`+parents+`"`, "Sortie au musée")
+	form = url.Values{"id": {draftID}, "action": {"send"}, "to": {"g:" + parents}, "subject": {"Sortie au musée"}, "body": {"Bonjour,\nla sortie a lieu jeudi."}}
+	buf, h = multipartForm(t, form, "autorisation.pdf", []byte("%PDF-1.4 autorisation"))
+	resp, _ = teacher.Do("POST", "/messagerie/brouillons", buf, h)
+	if resp.StatusCode != http.StatusSeeOther || !strings.HasPrefix(resp.Header.Get("Location"), "/messagerie/messages/") {
+		t.Fatalf("send: %d %s", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	msgID := strings.TrimPrefix(resp.Header.Get("Location"), "/messagerie/messages/")
+
+	// The parent sees the unread count in the header and the message in the inbox.
+	_, body = parent.Get("/messagerie")
+	contains(t, body, `Messagerie (1<span class="visually-hidden"> non lus</span>)`, "Sortie au musée", "Paul DURAND")
+	_, body = parent.Get("/messagerie/messages/" + msgID)
+	contains(t, body, "Responsables — 4e A", "autorisation.pdf", "la sortie a lieu jeudi.", "Signaler ce message")
+	lacks(t, body, "Lu par", "Cci")
+	att := regexp.MustCompile(`/messagerie/pieces-jointes/([a-z2-7]+)`).FindStringSubmatch(body)
+	if att == nil {
+		t.Fatal("no attachment link")
+	}
+	resp, data := parent.Get(att[0])
+	if resp.StatusCode != http.StatusOK || data != "%PDF-1.4 autorisation" || !strings.Contains(resp.Header.Get("Content-Disposition"), "attachment") {
+		t.Fatalf("download: %d %q %s", resp.StatusCode, data, resp.Header.Get("Content-Disposition"))
+	}
+	// Someone else gets nothing, a super administrator included.
+	for _, p := range []*apptest.Client{k.As(f.Classmate), k.As(f.Admin)} {
+		if resp, _ := p.Get(att[0]); resp.StatusCode != http.StatusNotFound {
+			t.Fatalf("attachment open to another: %d", resp.StatusCode)
+		}
+		if resp, _ := p.Get("/messagerie/messages/" + msgID); resp.StatusCode != http.StatusNotFound {
+			t.Fatalf("message open to another: %d", resp.StatusCode)
+		}
+	}
+
+	// The parent replies.
+	resp, _ = parent.Post("/messagerie/messages/"+msgID+"/repondre", nil)
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("reply: %d", resp.StatusCode)
+	}
+	replyDraft := strings.TrimSuffix(strings.TrimPrefix(resp.Header.Get("Location"), "/messagerie/brouillons/"), "#compose")
+	_, body = parent.Get("/messagerie/brouillons/" + replyDraft)
+	contains(t, body, "Re : Sortie au musée", "Paul DURAND")
+	resp, _ = parent.Post("/messagerie/brouillons", url.Values{"id": {replyDraft}, "action": {"send"}, "to": {"p:" + f.Teacher.ID}, "subject": {"Re : Sortie au musée"}, "body": {"C'est noté, merci."}})
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("reply send: %d", resp.StatusCode)
+	}
+
+	// The teacher sees who read it.
+	_, body = teacher.Get("/messagerie/messages/" + msgID)
+	contains(t, body, "Lu par 1 destinataire(s) sur 1.")
+	_, body = teacher.Get("/messagerie")
+	contains(t, body, "Re : Sortie au musée")
+
+	// A form with a forbidden recipient comes back with the error and what was typed.
+	resp, body = parent.Post("/messagerie/brouillons", url.Values{"action": {"send"}, "to": {"p:" + f.Classmate.ID}, "subject": {"Coucou"}, "body": {"Texte gardé"}})
+	if resp.StatusCode != http.StatusBadRequest {
+		t.Fatalf("forbidden recipient: %d", resp.StatusCode)
+	}
+	contains(t, body, "règles de communication", "Texte gardé", "Coucou")
+
+	// Search, folders, trash.
+	_, body = parent.Get("/messagerie?q=musee")
+	contains(t, body, "Sortie au musée")
+	resp, _ = parent.Post("/messagerie/dossiers", url.Values{"name": {"Sorties"}})
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("folder: %d", resp.StatusCode)
+	}
+	resp, _ = parent.Post("/messagerie/actions", url.Values{"id": {msgID}, "action": {"trash"}})
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("trash: %d", resp.StatusCode)
+	}
+	_, body = parent.Get("/messagerie?dossier=trash")
+	contains(t, body, "Sortie au musée", "Vider la corbeille")
+
+	// The autosave answers JSON.
+	resp, body = teacher.Post("/messagerie/brouillons/auto", url.Values{"subject": {"Brouillon tapé"}, "body": {"…"}})
+	var saved struct{ ID string }
+	if resp.StatusCode != http.StatusOK || json.Unmarshal([]byte(body), &saved) != nil || saved.ID == "" {
+		t.Fatalf("autosave: %d %s", resp.StatusCode, body)
+	}
+	_, body = teacher.Get("/messagerie?dossier=drafts")
+	contains(t, body, "Brouillon tapé")
+}
+
+func TestMessagerieUploadLimit(t *testing.T) {
+	k := apptest.New(t, func(o *app.Options) { o.Mailbox.FileLimit, o.Mailbox.MessageLimit = 3<<20, 3<<20 })
+	teacher := k.As(k.School.Teacher)
+	// Beyond the default 2 MiB of multipart forms, within the messagerie's limit.
+	buf, h := multipartForm(t, url.Values{"action": {"save"}, "subject": {"Gros fichier"}}, "cours.pdf", bytes.Repeat([]byte("x"), 5<<19))
+	resp, body := teacher.Do("POST", "/messagerie/brouillons", buf, h)
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("2.5 MiB attachment: %d %s", resp.StatusCode, body)
+	}
+	// Beyond the per-file limit: a clear error on the form.
+	buf, h = multipartForm(t, url.Values{"action": {"save"}, "subject": {"Trop gros"}}, "film.mp4", bytes.Repeat([]byte("x"), 3<<20+1))
+	resp, body = teacher.Do("POST", "/messagerie/brouillons", buf, h)
+	if resp.StatusCode != http.StatusBadRequest || !strings.Contains(body, "taille maximale") {
+		t.Fatalf("too large: %d", resp.StatusCode)
+	}
+}
