@@ -21,6 +21,7 @@ import (
 	"github.com/preau-ent/preau/internal/csvfeed"
 	"github.com/preau-ent/preau/internal/directory"
 	"github.com/preau-ent/preau/internal/letters"
+	"github.com/preau-ent/preau/internal/notify"
 	"github.com/preau-ent/preau/internal/oidc"
 	"github.com/preau-ent/preau/internal/platform/audit"
 	"github.com/preau-ent/preau/internal/platform/blob"
@@ -39,6 +40,7 @@ var Migrations = []db.Migrations{
 	directory.Migrations, account.Migrations, rights.Migrations, commrules.Migrations, portal.Migrations, audit.Migrations,
 	aaf.Migrations,
 	connector.Migrations, cas.Migrations, oidc.Migrations,
+	notify.Migrations,
 }
 
 // Catalog is the deployment's application catalog, in dashboard order.
@@ -70,6 +72,9 @@ type Options struct {
 	AAF           aaf.Options // grace period and purge delay of the directory feeds
 	CAS           cas.Config
 	OIDC          oidc.Config // its SecretKey encrypts the signing keys
+
+	// Notify tunes notifications; its PortalURL defaults to http://<BaseHost>.
+	Notify notify.Config
 }
 
 // Build wires the services over an open, migrated database.
@@ -115,6 +120,13 @@ func Build(d *db.DB, o Options) (*App, error) {
 	svc := web.Services{DB: d, Blobs: blobs, Audit: al, Rights: rs, Comm: comm, Directory: dir, Accounts: acc, Portals: portals, Spool: spool, Catalog: catalog, AAF: feeds,
 		CSV: csvfeed.New(d, dir, al, rs), Letters: letters.New(d, dir, acc, rs),
 		Connectors: connectors, CAS: cas.New(d, al, dir, connectors, o.CAS), OIDC: oidc.New(d, al, dir, connectors, o.OIDC)}
+	if o.Notify.PortalURL == "" {
+		o.Notify.PortalURL = "http://" + o.BaseHost
+	}
+	if o.Notify.Name == "" {
+		o.Notify.Name = o.Name
+	}
+	svc.Notify = notify.New(d, sender, catalog, o.Notify)
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}), collectors.NewDBStatsCollector(d.DB, "preau"))
 	srv, err := web.New(svc, web.Options{SecureCookies: o.SecureCookies, TrustProxy: o.TrustProxy, MaxInflight: o.MaxInflight, SessionIdle: o.Account.SessionIdle, Registry: reg})
@@ -145,6 +157,7 @@ func Open(ctx context.Context, c *config.Config) (*App, error) {
 	o := Options{Name: c.Name, BaseHost: c.BaseHost, SpoolDir: filepath.Join(c.DataDir, "mail-spool"), FilesDir: filepath.Join(c.DataDir, "files"), SecureCookies: c.SecureCookies,
 		TrustProxy: c.TrustProxy, MaxInflight: c.MaxInflight, Account: account.Config{SessionIdle: c.SessionIdle},
 		AAF: aaf.Options{Grace: c.AAFGrace, PurgeAfter: c.AAFPurge}, OIDC: oidc.Config{SecretKey: secret}}
+	o.Notify = notify.Config{PortalURL: c.PortalURL(), Retention: c.NotifyRetention}
 	if strings.TrimSpace(c.SMTPHost) != "" {
 		o.Mail = mail.NewSMTP(c.SMTPHost, c.SMTPPort, c.SMTPUser, c.SMTPPassword, c.MailFrom)
 	}

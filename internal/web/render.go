@@ -103,6 +103,7 @@ type Page struct {
 	Errors  map[string]string // form field → message
 	Form    url.Values        // what was typed, to give it back after an error
 	Data    any
+	Unread  int // the signed-in person's unread notifications (capped: notify.MaxUnread)
 }
 
 // Err returns the message of a field's error, for templates.
@@ -119,6 +120,7 @@ func (s *Server) page(r *http.Request, titleKey string, data any) Page {
 	}
 	if st.person != nil {
 		p.IsAdmin, _ = s.svc.Rights.IsAdmin(r.Context(), actorOf(r))
+		p.Unread = s.unreadOf(r)
 	}
 	if c, err := r.Cookie("preau_flash"); err == nil {
 		if v, err := url.QueryUnescape(c.Value); err == nil && st.L != nil {

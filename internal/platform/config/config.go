@@ -37,6 +37,12 @@ type Config struct {
 	AAFDrop       string        // PREAU_AAF_DROP: folder watched for AAF exports to import ("" : none)
 	AAFGrace      time.Duration // PREAU_AAF_GRACE: a person missing from the exports keeps access this long
 	AAFPurge      time.Duration // PREAU_AAF_PURGE: and is deleted this long after losing it
+
+	// NotifyRetention is PREAU_NOTIFY_RETENTION: notifications older than this are deleted.
+	NotifyRetention time.Duration
+	// PublicURL is PREAU_PUBLIC_URL: the portal's address in e-mails ("" : made from
+	// the base host and the listen port, https behind secure cookies).
+	PublicURL string
 	// SecretKey is PREAU_SECRET_KEY: 32 bytes in base64, which encrypt secrets stored in
 	// the database (the OpenID Connect signing keys). Without it, a key is made once in
 	// DataDir/secret.key (fine for one instance; several instances must share one key).
@@ -66,7 +72,26 @@ func Flags(fs *flag.FlagSet) *Config {
 	fs.StringVar(&c.AAFDrop, "aaf-drop", env("PREAU_AAF_DROP", ""), "dossier de dépôt surveillé des exports AAF à importer (PREAU_AAF_DROP)")
 	fs.DurationVar(&c.AAFGrace, "aaf-grace", envDuration("PREAU_AAF_GRACE", 90*24*time.Hour), "délai d'accès d'une personne absente des exports AAF (PREAU_AAF_GRACE)")
 	fs.DurationVar(&c.AAFPurge, "aaf-purge", envDuration("PREAU_AAF_PURGE", 90*24*time.Hour), "délai de suppression après la fin d'accès (PREAU_AAF_PURGE)")
+	fs.DurationVar(&c.NotifyRetention, "notify-retention", envDuration("PREAU_NOTIFY_RETENTION", 365*24*time.Hour), "durée de conservation des notifications (PREAU_NOTIFY_RETENTION)")
+	fs.StringVar(&c.PublicURL, "public-url", env("PREAU_PUBLIC_URL", ""), "adresse publique du portail, dans les courriels (PREAU_PUBLIC_URL ; défaut : http://<base host>:<port>)")
 	return c
+}
+
+// PortalURL is the portal's address for links in e-mails: PublicURL, or one made
+// from the base host (with the listen port unless it is 80 or 443).
+func (c *Config) PortalURL() string {
+	if c.PublicURL != "" {
+		return strings.TrimRight(c.PublicURL, "/")
+	}
+	scheme := "http://"
+	if c.SecureCookies {
+		scheme = "https://"
+	}
+	port := ""
+	if i := strings.LastIndex(c.Addr, ":"); i >= 0 && c.Addr[i+1:] != "80" && c.Addr[i+1:] != "443" && !c.SecureCookies {
+		port = c.Addr[i:]
+	}
+	return scheme + c.BaseHost + port
 }
 
 // Finish fills derived defaults.
