@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/preau-ent/preau/internal/directory"
 	"github.com/preau-ent/preau/internal/platform/db"
 	"github.com/preau-ent/preau/internal/platform/mail"
 )
@@ -113,10 +114,10 @@ func (s *Service) release(ctx context.Context, personID string, rows []claimed, 
 
 // send writes one mail to a person listing events.
 func (s *Service) send(ctx context.Context, personID string, rows []claimed) error {
-	var email, lang string
-	err := s.db.QueryRowContext(ctx, `SELECT email, language FROM persons WHERE id = $1`, personID).Scan(&email, &lang)
-	if errors.Is(err, sql.ErrNoRows) || (err == nil && email == "") {
-		return nil // gone, or no address any more: nothing to send, nothing to retry
+	var email, lang, state string
+	err := s.db.QueryRowContext(ctx, `SELECT email, language, state FROM persons WHERE id = $1`, personID).Scan(&email, &lang, &state)
+	if errors.Is(err, sql.ErrNoRows) || (err == nil && (email == "" || state != directory.StateActive)) {
+		return nil // gone, blocked, or no address any more: nothing to send, nothing to retry
 	}
 	if err != nil {
 		return err

@@ -25,6 +25,7 @@ import (
 	_ "time/tzdata" // Europe/Paris on machines without a zone database
 	"unicode"
 
+	"github.com/preau-ent/preau/internal/directory"
 	"github.com/preau-ent/preau/internal/platform/db"
 	"github.com/preau-ent/preau/internal/platform/i18n"
 	"github.com/preau-ent/preau/internal/platform/ids"
@@ -75,7 +76,7 @@ type Kind struct {
 
 // DefaultFor returns the kind's default channel for a profile.
 func (k Kind) DefaultFor(profile string) Channel {
-	if profile == "Responsable" && k.Parents != "" {
+	if profile == directory.Responsable && k.Parents != "" {
 		return k.Parents
 	}
 	return k.Default
@@ -314,7 +315,7 @@ func (s *Service) recipients(ctx context.Context, q db.Querier, k Kind, personID
 	for _, id := range personIDs {
 		args = append(args, id)
 	}
-	rows, err := q.QueryContext(ctx, `SELECT p.id, p.profile, p.email, COALESCE(np.channel, ''),
+	rows, err := q.QueryContext(ctx, `SELECT p.id, p.profile, p.email, p.state, COALESCE(np.channel, ''),
 		COALESCE(ns.quiet_start, -1), COALESCE(ns.quiet_end, -1), COALESCE(ns.digest_hour, -1)
 		FROM persons p
 		LEFT JOIN notify_prefs np ON np.person_id = p.id AND np.kind = $1
@@ -327,9 +328,9 @@ func (s *Service) recipients(ctx context.Context, q db.Querier, k Kind, personID
 	out := make([]recipient, 0, len(personIDs))
 	for rows.Next() {
 		var r recipient
-		var profile, email, channel string
+		var profile, email, state, channel string
 		var qs, qe, dh int
-		if err := rows.Scan(&r.id, &profile, &email, &channel, &qs, &qe, &dh); err != nil {
+		if err := rows.Scan(&r.id, &profile, &email, &state, &channel, &qs, &qe, &dh); err != nil {
 			return nil, err
 		}
 		r.channel = Channel(channel)
@@ -339,7 +340,9 @@ func (s *Service) recipients(ctx context.Context, q db.Querier, k Kind, personID
 		if r.channel == Off {
 			continue
 		}
-		r.mailable = email != ""
+		// Only activated accounts get mail: an address imported for someone who never
+		// signed in is no consent to hear from the ENT.
+		r.mailable = email != "" && state == directory.StateActive
 		r.settings = settingsOrDefault(qs, qe, dh)
 		out = append(out, r)
 	}

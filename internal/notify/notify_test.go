@@ -220,6 +220,31 @@ func TestQuietHoursHoldImmediateMails(t *testing.T) {
 	}
 }
 
+// Only activated accounts with an address get mail.
+func TestOnlyActiveAccountsWithAnAddressGetMail(t *testing.T) {
+	e := newEnv(t)
+	ps := e.persons(3, "Enseignant", true)
+	noAddress := e.persons(1, "Enseignant", false)
+	if _, err := e.db.ExecContext(e.ctx, `UPDATE persons SET state = 'pending' WHERE id = $1`, ps[1]); err != nil {
+		t.Fatal(err)
+	}
+	e.post(notify.Event{Kind: notify.KindMessage, Recipients: append(ps, noAddress...), Title: "Bienvenue", Link: "/"})
+	// Blocked after the event was posted: the worker does not mail them either.
+	if _, err := e.db.ExecContext(e.ctx, `UPDATE persons SET state = 'blocked' WHERE id = $1`, ps[2]); err != nil {
+		t.Fatal(err)
+	}
+	e.deliver()
+	mails := e.mails()
+	if len(mails) != 1 || mails[0].To != ps[0]+"@example.fr" {
+		t.Fatalf("mails: %+v", mails)
+	}
+	for _, id := range append(ps, noAddress...) {
+		if e.unread(id) != 1 {
+			t.Errorf("%s does not see the event in the ENT", id)
+		}
+	}
+}
+
 func TestDigestGroupsTheDayAtTheChosenHour(t *testing.T) {
 	e := newEnv(t)
 	parents := e.persons(1, "Responsable", true) // parents: digest by default
