@@ -2,7 +2,12 @@
 // the message catalogs, embedded in the binary.
 package web
 
-import "embed"
+import (
+	"embed"
+	"io/fs"
+
+	"github.com/preau-ent/preau/internal/platform/i18n"
+)
 
 // Templates are the html/template files.
 //
@@ -18,3 +23,12 @@ var Static embed.FS
 //
 //go:embed i18n
 var I18n embed.FS
+
+// Catalog loads the embedded message catalogs.
+func Catalog() (*i18n.Catalog, error) {
+	sub, err := fs.Sub(I18n, "i18n")
+	if err != nil {
+		return nil, err
+	}
+	return i18n.Load(sub)
+}

@@ -22,6 +22,7 @@ import (
 	"github.com/preau-ent/preau/internal/directory"
 	"github.com/preau-ent/preau/internal/letters"
 	"github.com/preau-ent/preau/internal/messaging"
+	"github.com/preau-ent/preau/internal/notify"
 	"github.com/preau-ent/preau/internal/oidc"
 	"github.com/preau-ent/preau/internal/platform/audit"
 	"github.com/preau-ent/preau/internal/platform/blob"
@@ -41,7 +42,7 @@ var Migrations = []db.Migrations{
 	directory.Migrations, account.Migrations, rights.Migrations, commrules.Migrations, portal.Migrations, audit.Migrations,
 	aaf.Migrations,
 	connector.Migrations, cas.Migrations, oidc.Migrations, saml.Migrations,
-	messaging.Migrations,
+	messaging.Migrations, notify.Migrations,
 }
 
 // Catalog is the deployment's application catalog, in dashboard order.
@@ -77,6 +78,9 @@ type Options struct {
 	SAML          saml.Config // its SecretKey defaults to OIDC's
 	Mailbox       messaging.Config
 	ScanCommand   string // checks every attachment (file on stdin; non-zero exit refuses it)
+
+	// Notify tunes notifications; its PortalURL defaults to http://<BaseHost>.
+	Notify notify.Config
 }
 
 // Build wires the services over an open, migrated database.
@@ -128,6 +132,13 @@ func Build(d *db.DB, o Options) (*App, error) {
 		CSV: csvfeed.New(d, dir, al, rs), Letters: letters.New(d, dir, acc, rs),
 		Connectors: connectors, CAS: cas.New(d, al, dir, connectors, o.CAS), OIDC: oidc.New(d, al, dir, connectors, o.OIDC), SAML: saml.New(d, al, dir, connectors, o.SAML),
 		Messaging: mailbox}
+	if o.Notify.PortalURL == "" {
+		o.Notify.PortalURL = "http://" + o.BaseHost
+	}
+	if o.Notify.Name == "" {
+		o.Notify.Name = o.Name
+	}
+	svc.Notify = notify.New(d, sender, catalog, o.Notify)
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}), collectors.NewDBStatsCollector(d.DB, "preau"))
 	srv, err := web.New(svc, web.Options{SecureCookies: o.SecureCookies, TrustProxy: o.TrustProxy, MaxInflight: o.MaxInflight, SessionIdle: o.Account.SessionIdle, Registry: reg})
@@ -161,6 +172,7 @@ func Open(ctx context.Context, c *config.Config) (*App, error) {
 		SAML:        saml.Config{SecretKey: secret, IDEnt: c.GARIDEnt},
 		Mailbox:     messaging.Config{FileLimit: int64(c.MailAttachmentMB) * messaging.MiB, MessageLimit: int64(c.MailAttachmentMB) * messaging.MiB, Quota: int64(c.MailQuotaMB) * messaging.MiB},
 		ScanCommand: c.ScanCommand}
+	o.Notify = notify.Config{PortalURL: c.PortalURL(), Retention: c.NotifyRetention}
 	if strings.TrimSpace(c.SMTPHost) != "" {
 		o.Mail = mail.NewSMTP(c.SMTPHost, c.SMTPPort, c.SMTPUser, c.SMTPPassword, c.MailFrom)
 	}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/preau-ent/preau/internal/account"
 	"github.com/preau-ent/preau/internal/directory"
+	"github.com/preau-ent/preau/internal/notify"
 	"github.com/preau-ent/preau/internal/platform/actor"
 	"github.com/preau-ent/preau/internal/portal"
 	"github.com/preau-ent/preau/internal/rights"
@@ -32,6 +33,7 @@ type Services struct {
 	Accounts  *account.Service
 	Rights    *rights.Service
 	Portals   *portal.Service
+	Notify    *notify.Service // nil: no demo notifications
 }
 
 // ErrAlreadyLoaded is returned when the demo schools exist already.
@@ -115,6 +117,7 @@ func Load(ctx context.Context, svc Services, baseHost string, seed uint64) ([]Lo
 	}
 
 	var sophie directory.Person // a parent with children in the collège and the école
+	var seen demoCast           // who the demo notifications go to
 	for si, sc := range schools {
 		st, err := dir.CreateStructure(ctx, sys, directory.StructureInput{Kind: sc.kind, ParentID: dept.ID, UAI: sc.uai, Name: sc.name, City: sc.city, ExternalID: "DEMO-" + sc.uai})
 		if err != nil {
@@ -151,6 +154,9 @@ func Load(ctx context.Context, svc Services, baseHost string, seed uint64) ([]Lo
 		if err := activate(head, "direction et administration locale — "+sc.name); err != nil {
 			return nil, err
 		}
+		if si == 0 {
+			seen.head = head
+		}
 		if sc.kind == directory.KindEtablissement {
 			cpe, err := newPerson(randomFirst(rng), randomLast(rng), directory.Personnel, st.ID)
 			if err != nil {
@@ -186,6 +192,7 @@ func Load(ctx context.Context, svc Services, baseHost string, seed uint64) ([]Lo
 				if err := activate(t, "enseignant de mathématiques — "+sc.name); err != nil {
 					return nil, err
 				}
+				seen.teacher = t
 			}
 		}
 		// Pupils with one or two responsables.
@@ -207,6 +214,7 @@ func Load(ctx context.Context, svc Services, baseHost string, seed uint64) ([]Lo
 					if err := activate(p, "élève de "+c.Name+" — "+sc.name); err != nil {
 						return nil, err
 					}
+					seen.pupil, seen.class, seen.college = p, c, st.ID
 				}
 				parents := 1 + rng.IntN(2)
 				for n := 0; n < parents; n++ {
@@ -243,6 +251,10 @@ func Load(ctx context.Context, svc Services, baseHost string, seed uint64) ([]Lo
 			LegalNotice:         "Portail de l'établissement " + sc.name + " (données de démonstration).", Contact: "Secrétariat — " + sc.city}); err != nil {
 			return nil, err
 		}
+	}
+	seen.parent = sophie
+	if err := seen.notifications(ctx, svc.Notify); err != nil {
+		return nil, err
 	}
 	return logins, nil
 }

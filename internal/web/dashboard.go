@@ -12,6 +12,7 @@ type dashboardData struct {
 	Apps      []rights.App
 	Services  []connector.Connector // connected services, as tiles after the apps
 	Situation directory.Situation
+	Notify    *notifyBlock // the latest notifications
 }
 
 // home is the dashboard of a signed-in person; visitors go to the login page (the
@@ -41,6 +42,11 @@ func (s *Server) home(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	p := s.page(r, "dashboard.title", dashboardData{Apps: apps, Services: services, Situation: sit})
+	nb, err := s.dashboardNotifications(r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	p := s.page(r, "dashboard.title", dashboardData{Apps: apps, Services: services, Situation: sit, Notify: nb})
 	s.render(w, r, http.StatusOK, "dashboard", p)
 }

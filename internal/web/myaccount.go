@@ -79,6 +79,7 @@ func (s *Server) changePassword(w http.ResponseWriter, r *http.Request) {
 		s.myAccountPage(w, r, http.StatusBadRequest, p)
 		return
 	}
+	s.notifyPasswordChanged(r)
 	flash(w, "myaccount.password_changed")
 	http.Redirect(w, r, "/mon-compte", http.StatusSeeOther)
 }

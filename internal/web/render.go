@@ -105,6 +105,7 @@ type Page struct {
 	Data    any
 	// MailUnread is the person's count of unread messages, for the header's link.
 	MailUnread int
+	Unread     int // the signed-in person's unread notifications (capped: notify.MaxUnread)
 }
 
 // Err returns the message of a field's error, for templates.
@@ -124,6 +125,7 @@ func (s *Server) page(r *http.Request, titleKey string, data any) Page {
 		if s.svc.Messaging != nil {
 			p.MailUnread, _ = s.svc.Messaging.Unread(r.Context(), st.person.ID)
 		}
+		p.Unread = s.unreadOf(r)
 	}
 	if c, err := r.Cookie("preau_flash"); err == nil {
 		if v, err := url.QueryUnescape(c.Value); err == nil && st.L != nil {

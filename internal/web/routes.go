@@ -44,6 +44,7 @@ func (s *Server) routes(mux *http.ServeMux) {
 	s.samlRoutes(mux)
 	s.adminRoutes(mux)
 	s.messagerieRoutes(mux)
+	s.notifyRoutes(mux)
 	s.apiRoutes(mux)
 
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {

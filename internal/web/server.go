@@ -22,6 +22,7 @@ import (
 	"github.com/preau-ent/preau/internal/directory"
 	"github.com/preau-ent/preau/internal/letters"
 	"github.com/preau-ent/preau/internal/messaging"
+	"github.com/preau-ent/preau/internal/notify"
 	"github.com/preau-ent/preau/internal/oidc"
 	"github.com/preau-ent/preau/internal/platform/actor"
 	"github.com/preau-ent/preau/internal/platform/audit"
@@ -56,6 +57,9 @@ type Services struct {
 	OIDC       *oidc.Service      // the OpenID Connect provider
 	SAML       *saml.Service      // the SAML 2.0 identity provider
 	Messaging  *messaging.Service // the messagerie
+
+	// Notify is the notification centre: events, preferences, e-mail delivery.
+	Notify *notify.Service
 }
 
 // Options are the HTTP settings.
@@ -120,6 +124,11 @@ func (s *Server) Handler() http.Handler {
 func (s *Server) Housekeeping(ctx context.Context) {
 	t := time.NewTicker(10 * time.Minute)
 	defer t.Stop()
+	// Notification mails go out every minute (immediate ones cannot wait ten); every
+	// instance runs the worker, which claims what it sends.
+	if s.svc.Notify != nil {
+		go s.svc.Notify.Run(ctx, time.Minute)
+	}
 	for {
 		select {
 		case <-ctx.Done():
@@ -148,6 +157,11 @@ func (s *Server) Housekeeping(ctx context.Context) {
 				slog.Error("purge de la messagerie", "err", err)
 			} else if n+f > 0 {
 				slog.Info("purge de la messagerie", "messages", n, "fichiers", f)
+			}
+			if s.svc.Notify != nil {
+				if _, err := s.svc.Notify.Purge(ctx); err != nil {
+					slog.Error("purge des notifications", "err", err)
+				}
 			}
 			// Application logs are kept one year (CNIL recommendation: 6 months to 1 year).
 			if _, err := s.svc.Audit.Purge(ctx, time.Now().AddDate(-1, 0, 0)); err != nil {

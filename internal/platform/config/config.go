@@ -41,6 +41,12 @@ type Config struct {
 	MailAttachmentMB int           // PREAU_MAIL_ATTACHMENT_MB: largest attachment, and attachments of one message together
 	MailQuotaMB      int           // PREAU_MAIL_QUOTA_MB: what one person sends and keeps in the messagerie
 	ScanCommand      string        // PREAU_SCAN_COMMAND: checks each attachment, the file on stdin; non-zero exit refuses it
+
+	// NotifyRetention is PREAU_NOTIFY_RETENTION: notifications older than this are deleted.
+	NotifyRetention time.Duration
+	// PublicURL is PREAU_PUBLIC_URL: the portal's address in e-mails ("" : made from
+	// the base host and the listen port, https behind secure cookies).
+	PublicURL string
 	// SecretKey is PREAU_SECRET_KEY: 32 bytes in base64, which encrypt secrets stored in
 	// the database (the OpenID Connect and SAML signing keys). Without it, a key is made once in
 	// DataDir/secret.key (fine for one instance; several instances must share one key).
@@ -74,7 +80,26 @@ func Flags(fs *flag.FlagSet) *Config {
 	fs.IntVar(&c.MailAttachmentMB, "mail-attachment-mb", envInt("PREAU_MAIL_ATTACHMENT_MB", 20), "taille maximale des pièces jointes d'un message, en Mio (PREAU_MAIL_ATTACHMENT_MB)")
 	fs.IntVar(&c.MailQuotaMB, "mail-quota-mb", envInt("PREAU_MAIL_QUOTA_MB", 100), "quota de messagerie par personne, en Mio (PREAU_MAIL_QUOTA_MB)")
 	fs.StringVar(&c.ScanCommand, "scan-command", env("PREAU_SCAN_COMMAND", ""), "commande d'analyse des pièces jointes, fichier sur l'entrée standard ; code de sortie non nul = refus (PREAU_SCAN_COMMAND)")
+	fs.DurationVar(&c.NotifyRetention, "notify-retention", envDuration("PREAU_NOTIFY_RETENTION", 365*24*time.Hour), "durée de conservation des notifications (PREAU_NOTIFY_RETENTION)")
+	fs.StringVar(&c.PublicURL, "public-url", env("PREAU_PUBLIC_URL", ""), "adresse publique du portail, dans les courriels (PREAU_PUBLIC_URL ; défaut : http://<base host>:<port>)")
 	return c
+}
+
+// PortalURL is the portal's address for links in e-mails: PublicURL, or one made
+// from the base host (with the listen port unless it is 80 or 443).
+func (c *Config) PortalURL() string {
+	if c.PublicURL != "" {
+		return strings.TrimRight(c.PublicURL, "/")
+	}
+	scheme := "http://"
+	if c.SecureCookies {
+		scheme = "https://"
+	}
+	port := ""
+	if i := strings.LastIndex(c.Addr, ":"); i >= 0 && c.Addr[i+1:] != "80" && c.Addr[i+1:] != "443" && !c.SecureCookies {
+		port = c.Addr[i:]
+	}
+	return scheme + c.BaseHost + port
 }
 
 // Finish fills derived defaults.
