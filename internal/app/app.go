@@ -9,6 +9,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -16,6 +18,7 @@ import (
 	"github.com/preau-ent/preau/internal/aaf"
 	"github.com/preau-ent/preau/internal/account"
 	"github.com/preau-ent/preau/internal/cas"
+	"github.com/preau-ent/preau/internal/chat"
 	"github.com/preau-ent/preau/internal/commrules"
 	"github.com/preau-ent/preau/internal/connector"
 	"github.com/preau-ent/preau/internal/csvfeed"
@@ -28,6 +31,7 @@ import (
 	"github.com/preau-ent/preau/internal/platform/db"
 	"github.com/preau-ent/preau/internal/platform/i18n"
 	"github.com/preau-ent/preau/internal/platform/mail"
+	"github.com/preau-ent/preau/internal/platform/pubsub"
 	"github.com/preau-ent/preau/internal/portal"
 	"github.com/preau-ent/preau/internal/rights"
 	"github.com/preau-ent/preau/internal/web"
@@ -39,12 +43,14 @@ var Migrations = []db.Migrations{
 	directory.Migrations, account.Migrations, rights.Migrations, commrules.Migrations, portal.Migrations, audit.Migrations,
 	aaf.Migrations,
 	connector.Migrations, cas.Migrations, oidc.Migrations,
+	chat.Migrations,
 }
 
 // Catalog is the deployment's application catalog, in dashboard order.
 var Catalog = []rights.App{
 	{ID: "annuaire", Path: "/annuaire", Icon: "annuaire", Profiles: directory.Profiles},
 	{ID: "moncompte", Path: "/mon-compte", Icon: "moncompte", Profiles: directory.Profiles},
+	{ID: chat.AppID, Path: "/discussions", Icon: "discussions", Profiles: directory.Profiles},
 	{ID: "administration", Path: "/admin", Icon: "administration", AdminOnly: true},
 }
 
@@ -54,6 +60,8 @@ type App struct {
 	Services web.Services
 	Server   *web.Server
 	Registry *prometheus.Registry
+	bus      pubsub.PubSub // real-time events between instances
+	stopOnce sync.Once
 }
 
 // Options tune what Build makes.
@@ -112,16 +120,28 @@ func Build(d *db.DB, o Options) (*App, error) {
 	portals := portal.New(d, al, rs, dir, o.BaseHost, o.Name)
 	connectors := connector.New(d, al, rs)
 	feeds := aaf.New(d, dir, al, rs, o.AAF)
+	// Real-time events: in process on SQLite, LISTEN/NOTIFY between the instances
+	// sharing a PostgreSQL database.
+	busCtx, cancelBus := context.WithTimeout(context.Background(), 30*time.Second)
+	bus, err := pubsub.For(busCtx, d)
+	cancelBus()
+	if err != nil {
+		return nil, err
+	}
+	chats := chat.New(d, al, rs, comm, dir, bus)
 	svc := web.Services{DB: d, Blobs: blobs, Audit: al, Rights: rs, Comm: comm, Directory: dir, Accounts: acc, Portals: portals, Spool: spool, Catalog: catalog, AAF: feeds,
 		CSV: csvfeed.New(d, dir, al, rs), Letters: letters.New(d, dir, acc, rs),
-		Connectors: connectors, CAS: cas.New(d, al, dir, connectors, o.CAS), OIDC: oidc.New(d, al, dir, connectors, o.OIDC)}
+		Connectors: connectors, CAS: cas.New(d, al, dir, connectors, o.CAS), OIDC: oidc.New(d, al, dir, connectors, o.OIDC),
+		Chat: chats, ChatHub: chat.NewHub(chats)}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}), collectors.NewDBStatsCollector(d.DB, "preau"))
 	srv, err := web.New(svc, web.Options{SecureCookies: o.SecureCookies, TrustProxy: o.TrustProxy, MaxInflight: o.MaxInflight, SessionIdle: o.Account.SessionIdle, Registry: reg})
 	if err != nil {
+		svc.ChatHub.Close()
+		bus.Close()
 		return nil, err
 	}
-	return &App{DB: d, Services: svc, Server: srv, Registry: reg}, nil
+	return &App{DB: d, Services: svc, Server: srv, Registry: reg, bus: bus}, nil
 }
 
 // Open opens and migrates the configured database and builds the application.
@@ -156,5 +176,18 @@ func Open(ctx context.Context, c *config.Config) (*App, error) {
 	return a, nil
 }
 
-// Close releases the database.
-func (a *App) Close() error { return a.DB.Close() }
+// Stop ends the background work that holds database connections: the live streams
+// of the instant messaging and the listening connection of the event bus. Close calls
+// it; tests that close the database themselves call it first.
+func (a *App) Stop() {
+	a.stopOnce.Do(func() {
+		a.Services.ChatHub.Close()
+		a.bus.Close()
+	})
+}
+
+// Close stops the background work and releases the database.
+func (a *App) Close() error {
+	a.Stop()
+	return a.DB.Close()
+}

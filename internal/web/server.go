@@ -16,6 +16,7 @@ import (
 	"github.com/preau-ent/preau/internal/aaf"
 	"github.com/preau-ent/preau/internal/account"
 	"github.com/preau-ent/preau/internal/cas"
+	"github.com/preau-ent/preau/internal/chat"
 	"github.com/preau-ent/preau/internal/commrules"
 	"github.com/preau-ent/preau/internal/connector"
 	"github.com/preau-ent/preau/internal/csvfeed"
@@ -52,6 +53,8 @@ type Services struct {
 	Connectors *connector.Service
 	CAS        *cas.Service  // the CAS server
 	OIDC       *oidc.Service // the OpenID Connect provider
+	Chat       *chat.Service // instant messaging (discussions)
+	ChatHub    *chat.Hub     // this instance's live streams of discussions
 }
 
 // Options are the HTTP settings.
