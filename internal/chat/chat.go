@@ -667,10 +667,20 @@ func (s *Service) Send(ctx context.Context, a actor.Actor, convID, body string) 
 	if err := s.mustUse(ctx, a); err != nil {
 		return Message{}, err
 	}
-	c, err := s.Conversation(ctx, a, convID)
+	// A light membership check (the hot path of every message): the kind, the title
+	// and the sender's name.
+	var c Conversation
+	var first, last string
+	err := s.db.QueryRowContext(ctx, `SELECT c.kind, c.title, p.first_name, p.last_name FROM chat_members m
+		JOIN chat_conversations c ON c.id = m.conversation_id JOIN persons p ON p.id = m.person_id
+		WHERE m.conversation_id = $1 AND m.person_id = $2`, convID, a.PersonID).Scan(&c.Kind, &c.Title, &first, &last)
+	if errors.Is(err, sql.ErrNoRows) {
+		return Message{}, actor.ErrNotFound
+	}
 	if err != nil {
 		return Message{}, err
 	}
+	c.ID = convID
 	if c.Kind == Direct {
 		var other string
 		if err := s.db.QueryRowContext(ctx, `SELECT person_id FROM chat_members WHERE conversation_id=$1 AND person_id<>$2`, convID, a.PersonID).Scan(&other); err != nil && !errors.Is(err, sql.ErrNoRows) {
@@ -686,7 +696,7 @@ func (s *Service) Send(ctx context.Context, a actor.Actor, convID, body string) 
 			}
 		}
 	}
-	m := Message{ConversationID: convID, SenderID: a.PersonID, Body: body, CreatedAt: s.now()}
+	m := Message{ConversationID: convID, SenderID: a.PersonID, SenderName: displayName(first, last), Body: body, CreatedAt: s.now()}
 	err = s.db.Tx(ctx, func(tx *sql.Tx) error {
 		// Updating the conversation first locks it: messages of one conversation commit
 		// in the order of their ids.
@@ -705,9 +715,6 @@ func (s *Service) Send(ctx context.Context, a actor.Actor, convID, body string) 
 	})
 	if err != nil {
 		return Message{}, err
-	}
-	if p, err := s.dir.Person(ctx, a.PersonID); err == nil {
-		m.SenderName = p.DisplayName()
 	}
 	s.publish(ctx, convID, messageEvent(m))
 	if s.Notify != nil {
