@@ -160,5 +160,5 @@ func BenchmarkFanout(b *testing.B) {
 	b.ReportMetric(pct(lat, .99), "p99-ms")
 	b.ReportMetric(pct(lat, 1), "max-ms")
 	b.ReportMetric(pct(sends, .50), "send-p50-ms") // storing the message, before any delivery
-	b.ReportMetric(0, "ns/op") // the figure is the latency, not the loop time
+	b.ReportMetric(0, "ns/op")                     // the figure is the latency, not the loop time
 }
