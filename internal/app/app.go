@@ -9,6 +9,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -16,6 +18,7 @@ import (
 	"github.com/preau-ent/preau/internal/aaf"
 	"github.com/preau-ent/preau/internal/account"
 	"github.com/preau-ent/preau/internal/cas"
+	"github.com/preau-ent/preau/internal/chat"
 	"github.com/preau-ent/preau/internal/commrules"
 	"github.com/preau-ent/preau/internal/connector"
 	"github.com/preau-ent/preau/internal/csvfeed"
@@ -30,6 +33,7 @@ import (
 	"github.com/preau-ent/preau/internal/platform/db"
 	"github.com/preau-ent/preau/internal/platform/i18n"
 	"github.com/preau-ent/preau/internal/platform/mail"
+	"github.com/preau-ent/preau/internal/platform/pubsub"
 	"github.com/preau-ent/preau/internal/portal"
 	"github.com/preau-ent/preau/internal/rights"
 	"github.com/preau-ent/preau/internal/saml"
@@ -42,7 +46,7 @@ var Migrations = []db.Migrations{
 	directory.Migrations, account.Migrations, rights.Migrations, commrules.Migrations, portal.Migrations, audit.Migrations,
 	aaf.Migrations,
 	connector.Migrations, cas.Migrations, oidc.Migrations, saml.Migrations,
-	messaging.Migrations, notify.Migrations,
+	messaging.Migrations, notify.Migrations, chat.Migrations,
 }
 
 // Catalog is the deployment's application catalog, in dashboard order.
@@ -50,6 +54,7 @@ var Catalog = []rights.App{
 	{ID: "messagerie", Path: "/messagerie", Icon: "messagerie", Profiles: directory.Profiles},
 	{ID: "annuaire", Path: "/annuaire", Icon: "annuaire", Profiles: directory.Profiles},
 	{ID: "moncompte", Path: "/mon-compte", Icon: "moncompte", Profiles: directory.Profiles},
+	{ID: chat.AppID, Path: "/discussions", Icon: "discussions", Profiles: directory.Profiles},
 	{ID: "administration", Path: "/admin", Icon: "administration", AdminOnly: true},
 }
 
@@ -59,6 +64,8 @@ type App struct {
 	Services web.Services
 	Server   *web.Server
 	Registry *prometheus.Registry
+	bus      pubsub.PubSub // real-time events between instances
+	stopOnce sync.Once
 }
 
 // Options tune what Build makes.
@@ -128,10 +135,19 @@ func Build(d *db.DB, o Options) (*App, error) {
 	feeds := aaf.New(d, dir, al, rs, o.AAF)
 	mailbox := messaging.New(d, al, rs, comm, blobs, o.Mailbox)
 	mailbox.Scan = messaging.CommandScanner(o.ScanCommand)
+	// Real-time events: in process on SQLite, LISTEN/NOTIFY between the instances
+	// sharing a PostgreSQL database.
+	busCtx, cancelBus := context.WithTimeout(context.Background(), 30*time.Second)
+	bus, err := pubsub.For(busCtx, d)
+	cancelBus()
+	if err != nil {
+		return nil, err
+	}
+	chats := chat.New(d, al, rs, comm, dir, bus)
 	svc := web.Services{DB: d, Blobs: blobs, Audit: al, Rights: rs, Comm: comm, Directory: dir, Accounts: acc, Portals: portals, Spool: spool, Catalog: catalog, AAF: feeds,
 		CSV: csvfeed.New(d, dir, al, rs), Letters: letters.New(d, dir, acc, rs),
 		Connectors: connectors, CAS: cas.New(d, al, dir, connectors, o.CAS), OIDC: oidc.New(d, al, dir, connectors, o.OIDC), SAML: saml.New(d, al, dir, connectors, o.SAML),
-		Messaging: mailbox}
+		Messaging: mailbox, Chat: chats, ChatHub: chat.NewHub(chats)}
 	if o.Notify.PortalURL == "" {
 		o.Notify.PortalURL = "http://" + o.BaseHost
 	}
@@ -143,9 +159,11 @@ func Build(d *db.DB, o Options) (*App, error) {
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}), collectors.NewDBStatsCollector(d.DB, "preau"))
 	srv, err := web.New(svc, web.Options{SecureCookies: o.SecureCookies, TrustProxy: o.TrustProxy, MaxInflight: o.MaxInflight, SessionIdle: o.Account.SessionIdle, Registry: reg})
 	if err != nil {
+		svc.ChatHub.Close()
+		bus.Close()
 		return nil, err
 	}
-	return &App{DB: d, Services: svc, Server: srv, Registry: reg}, nil
+	return &App{DB: d, Services: svc, Server: srv, Registry: reg, bus: bus}, nil
 }
 
 // Open opens and migrates the configured database and builds the application.
@@ -184,5 +202,18 @@ func Open(ctx context.Context, c *config.Config) (*App, error) {
 	return a, nil
 }
 
-// Close releases the database.
-func (a *App) Close() error { return a.DB.Close() }
+// Stop ends the background work that holds database connections: the live streams
+// of the instant messaging and the listening connection of the event bus. Close calls
+// it; tests that close the database themselves call it first.
+func (a *App) Stop() {
+	a.stopOnce.Do(func() {
+		a.Services.ChatHub.Close()
+		a.bus.Close()
+	})
+}
+
+// Close stops the background work and releases the database.
+func (a *App) Close() error {
+	a.Stop()
+	return a.DB.Close()
+}

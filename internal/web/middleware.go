@@ -129,6 +129,13 @@ func (s *Server) withLimits(next http.Handler) http.Handler {
 			next.ServeHTTP(w, r)
 			return
 		}
+		// Live streams last for hours and wait, not work: they do not take a slot (the
+		// chat hub bounds them per person), or a few thousand open pages would turn
+		// every other request away.
+		if r.Method == http.MethodGet && r.URL.Path == chatStreamPath {
+			next.ServeHTTP(w, r)
+			return
+		}
 		select {
 		case s.slots <- struct{}{}:
 		default:

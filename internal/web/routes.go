@@ -45,6 +45,7 @@ func (s *Server) routes(mux *http.ServeMux) {
 	s.adminRoutes(mux)
 	s.messagerieRoutes(mux)
 	s.notifyRoutes(mux)
+	s.chatRoutes(mux)
 	s.apiRoutes(mux)
 
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {

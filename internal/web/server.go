@@ -16,6 +16,7 @@ import (
 	"github.com/preau-ent/preau/internal/aaf"
 	"github.com/preau-ent/preau/internal/account"
 	"github.com/preau-ent/preau/internal/cas"
+	"github.com/preau-ent/preau/internal/chat"
 	"github.com/preau-ent/preau/internal/commrules"
 	"github.com/preau-ent/preau/internal/connector"
 	"github.com/preau-ent/preau/internal/csvfeed"
@@ -57,6 +58,8 @@ type Services struct {
 	OIDC       *oidc.Service      // the OpenID Connect provider
 	SAML       *saml.Service      // the SAML 2.0 identity provider
 	Messaging  *messaging.Service // the messagerie
+	Chat       *chat.Service      // instant messaging (discussions)
+	ChatHub    *chat.Hub          // this instance's live streams of discussions
 
 	// Notify is the notification centre: events, preferences, e-mail delivery.
 	Notify *notify.Service

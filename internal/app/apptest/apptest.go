@@ -35,6 +35,7 @@ type Kit struct {
 	Sys    actor.Actor
 	Ctx    context.Context
 	School School
+	opts   app.Options // how App was built, for Instance
 }
 
 // School is the fixture: one collège with a class, and a second school.
@@ -71,7 +72,8 @@ func New(t testing.TB, options ...func(*app.Options)) *Kit {
 	}
 	srv := httptest.NewServer(a.Server.Handler())
 	t.Cleanup(srv.Close)
-	k := &Kit{T: t, App: a, Server: srv, URL: srv.URL, Sys: actor.System("test"), Ctx: ctx}
+	t.Cleanup(a.Stop) // before the server closes: live streams end first
+	k := &Kit{T: t, App: a, Server: srv, URL: srv.URL, Sys: actor.System("test"), Ctx: ctx, opts: o}
 	k.School = k.fixture()
 	return k
 }
