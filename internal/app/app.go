@@ -21,6 +21,7 @@ import (
 	"github.com/preau-ent/preau/internal/csvfeed"
 	"github.com/preau-ent/preau/internal/directory"
 	"github.com/preau-ent/preau/internal/letters"
+	"github.com/preau-ent/preau/internal/news"
 	"github.com/preau-ent/preau/internal/oidc"
 	"github.com/preau-ent/preau/internal/platform/audit"
 	"github.com/preau-ent/preau/internal/platform/blob"
@@ -39,11 +40,13 @@ var Migrations = []db.Migrations{
 	directory.Migrations, account.Migrations, rights.Migrations, commrules.Migrations, portal.Migrations, audit.Migrations,
 	aaf.Migrations,
 	connector.Migrations, cas.Migrations, oidc.Migrations,
+	news.Migrations,
 }
 
 // Catalog is the deployment's application catalog, in dashboard order.
 var Catalog = []rights.App{
 	{ID: "annuaire", Path: "/annuaire", Icon: "annuaire", Profiles: directory.Profiles},
+	{ID: "actualites", Path: "/actualites", Icon: "actualites", Profiles: directory.Profiles},
 	{ID: "moncompte", Path: "/mon-compte", Icon: "moncompte", Profiles: directory.Profiles},
 	{ID: "administration", Path: "/admin", Icon: "administration", AdminOnly: true},
 }
@@ -114,7 +117,8 @@ func Build(d *db.DB, o Options) (*App, error) {
 	feeds := aaf.New(d, dir, al, rs, o.AAF)
 	svc := web.Services{DB: d, Blobs: blobs, Audit: al, Rights: rs, Comm: comm, Directory: dir, Accounts: acc, Portals: portals, Spool: spool, Catalog: catalog, AAF: feeds,
 		CSV: csvfeed.New(d, dir, al, rs), Letters: letters.New(d, dir, acc, rs),
-		Connectors: connectors, CAS: cas.New(d, al, dir, connectors, o.CAS), OIDC: oidc.New(d, al, dir, connectors, o.OIDC)}
+		Connectors: connectors, CAS: cas.New(d, al, dir, connectors, o.CAS), OIDC: oidc.New(d, al, dir, connectors, o.OIDC),
+		News: news.New(d, al, rs, dir, blobs)}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}), collectors.NewDBStatsCollector(d.DB, "preau"))
 	srv, err := web.New(svc, web.Options{SecureCookies: o.SecureCookies, TrustProxy: o.TrustProxy, MaxInflight: o.MaxInflight, SessionIdle: o.Account.SessionIdle, Registry: reg})

@@ -21,6 +21,7 @@ import (
 	"github.com/preau-ent/preau/internal/csvfeed"
 	"github.com/preau-ent/preau/internal/directory"
 	"github.com/preau-ent/preau/internal/letters"
+	"github.com/preau-ent/preau/internal/news"
 	"github.com/preau-ent/preau/internal/oidc"
 	"github.com/preau-ent/preau/internal/platform/actor"
 	"github.com/preau-ent/preau/internal/platform/audit"
@@ -52,6 +53,7 @@ type Services struct {
 	Connectors *connector.Service
 	CAS        *cas.Service  // the CAS server
 	OIDC       *oidc.Service // the OpenID Connect provider
+	News       *news.Service // Actualités and the portals' public sites
 }
 
 // Options are the HTTP settings.
