@@ -25,6 +25,7 @@ import (
 	"github.com/preau-ent/preau/internal/directory"
 	"github.com/preau-ent/preau/internal/letters"
 	"github.com/preau-ent/preau/internal/messaging"
+	"github.com/preau-ent/preau/internal/news"
 	"github.com/preau-ent/preau/internal/notify"
 	"github.com/preau-ent/preau/internal/oidc"
 	"github.com/preau-ent/preau/internal/platform/audit"
@@ -46,13 +47,14 @@ var Migrations = []db.Migrations{
 	directory.Migrations, account.Migrations, rights.Migrations, commrules.Migrations, portal.Migrations, audit.Migrations,
 	aaf.Migrations,
 	connector.Migrations, cas.Migrations, oidc.Migrations, saml.Migrations,
-	messaging.Migrations, notify.Migrations, chat.Migrations,
+	messaging.Migrations, notify.Migrations, chat.Migrations, news.Migrations,
 }
 
 // Catalog is the deployment's application catalog, in dashboard order.
 var Catalog = []rights.App{
 	{ID: "messagerie", Path: "/messagerie", Icon: "messagerie", Profiles: directory.Profiles},
 	{ID: "annuaire", Path: "/annuaire", Icon: "annuaire", Profiles: directory.Profiles},
+	{ID: "actualites", Path: "/actualites", Icon: "actualites", Profiles: directory.Profiles},
 	{ID: "moncompte", Path: "/mon-compte", Icon: "moncompte", Profiles: directory.Profiles},
 	{ID: chat.AppID, Path: "/discussions", Icon: "discussions", Profiles: directory.Profiles},
 	{ID: "administration", Path: "/admin", Icon: "administration", AdminOnly: true},
@@ -147,7 +149,7 @@ func Build(d *db.DB, o Options) (*App, error) {
 	svc := web.Services{DB: d, Blobs: blobs, Audit: al, Rights: rs, Comm: comm, Directory: dir, Accounts: acc, Portals: portals, Spool: spool, Catalog: catalog, AAF: feeds,
 		CSV: csvfeed.New(d, dir, al, rs), Letters: letters.New(d, dir, acc, rs),
 		Connectors: connectors, CAS: cas.New(d, al, dir, connectors, o.CAS), OIDC: oidc.New(d, al, dir, connectors, o.OIDC), SAML: saml.New(d, al, dir, connectors, o.SAML),
-		Messaging: mailbox, Chat: chats, ChatHub: chat.NewHub(chats)}
+		Messaging: mailbox, Chat: chats, ChatHub: chat.NewHub(chats), News: news.New(d, al, rs, dir, blobs)}
 	if o.Notify.PortalURL == "" {
 		o.Notify.PortalURL = "http://" + o.BaseHost
 	}

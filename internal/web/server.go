@@ -23,6 +23,7 @@ import (
 	"github.com/preau-ent/preau/internal/directory"
 	"github.com/preau-ent/preau/internal/letters"
 	"github.com/preau-ent/preau/internal/messaging"
+	"github.com/preau-ent/preau/internal/news"
 	"github.com/preau-ent/preau/internal/notify"
 	"github.com/preau-ent/preau/internal/oidc"
 	"github.com/preau-ent/preau/internal/platform/actor"
@@ -60,6 +61,7 @@ type Services struct {
 	Messaging  *messaging.Service // the messagerie
 	Chat       *chat.Service      // instant messaging (discussions)
 	ChatHub    *chat.Hub          // this instance's live streams of discussions
+	News       *news.Service      // Actualités and the portals' public sites
 
 	// Notify is the notification centre: events, preferences, e-mail delivery.
 	Notify *notify.Service
