@@ -20,6 +20,7 @@ import (
 	"github.com/preau-ent/preau/internal/connector"
 	"github.com/preau-ent/preau/internal/csvfeed"
 	"github.com/preau-ent/preau/internal/directory"
+	"github.com/preau-ent/preau/internal/federation"
 	"github.com/preau-ent/preau/internal/letters"
 	"github.com/preau-ent/preau/internal/oidc"
 	"github.com/preau-ent/preau/internal/platform/audit"
@@ -38,7 +39,7 @@ import (
 var Migrations = []db.Migrations{
 	directory.Migrations, account.Migrations, rights.Migrations, commrules.Migrations, portal.Migrations, audit.Migrations,
 	aaf.Migrations,
-	connector.Migrations, cas.Migrations, oidc.Migrations, saml.Migrations,
+	connector.Migrations, cas.Migrations, oidc.Migrations, saml.Migrations, federation.Migrations,
 }
 
 // Catalog is the deployment's application catalog, in dashboard order.
@@ -68,8 +69,9 @@ type Options struct {
 	MaxInflight   int
 	AAF           aaf.Options // grace period and purge delay of the directory feeds
 	CAS           cas.Config
-	OIDC          oidc.Config // its SecretKey encrypts the signing keys
-	SAML          saml.Config // its SecretKey defaults to OIDC's
+	OIDC          oidc.Config       // its SecretKey encrypts the signing keys
+	SAML          saml.Config       // its SecretKey defaults to OIDC's
+	Federation    federation.Config // its SecretKey defaults to OIDC's
 }
 
 // Build wires the services over an open, migrated database.
@@ -91,6 +93,9 @@ func Build(d *db.DB, o Options) (*App, error) {
 	if o.SAML.SecretKey == nil {
 		o.SAML.SecretKey = o.OIDC.SecretKey
 	}
+	if o.Federation.SecretKey == nil {
+		o.Federation.SecretKey = o.OIDC.SecretKey
+	}
 	var spool *mail.Spool
 	sender := o.Mail
 	if sender == nil {
@@ -110,7 +115,8 @@ func Build(d *db.DB, o Options) (*App, error) {
 	feeds := aaf.New(d, dir, al, rs, o.AAF)
 	svc := web.Services{DB: d, Audit: al, Rights: rs, Comm: comm, Directory: dir, Accounts: acc, Portals: portals, Spool: spool, Catalog: catalog, AAF: feeds,
 		CSV: csvfeed.New(d, dir, al, rs), Letters: letters.New(d, dir, acc, rs),
-		Connectors: connectors, CAS: cas.New(d, al, dir, connectors, o.CAS), OIDC: oidc.New(d, al, dir, connectors, o.OIDC), SAML: saml.New(d, al, dir, connectors, o.SAML)}
+		Connectors: connectors, CAS: cas.New(d, al, dir, connectors, o.CAS), OIDC: oidc.New(d, al, dir, connectors, o.OIDC), SAML: saml.New(d, al, dir, connectors, o.SAML),
+		Federation: federation.New(d, al, rs, dir, o.Federation)}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}), collectors.NewDBStatsCollector(d.DB, "preau"))
 	srv, err := web.New(svc, web.Options{SecureCookies: o.SecureCookies, TrustProxy: o.TrustProxy, MaxInflight: o.MaxInflight, SessionIdle: o.Account.SessionIdle, Registry: reg})

@@ -20,6 +20,7 @@ import (
 	"github.com/preau-ent/preau/internal/connector"
 	"github.com/preau-ent/preau/internal/csvfeed"
 	"github.com/preau-ent/preau/internal/directory"
+	"github.com/preau-ent/preau/internal/federation"
 	"github.com/preau-ent/preau/internal/letters"
 	"github.com/preau-ent/preau/internal/oidc"
 	"github.com/preau-ent/preau/internal/platform/actor"
@@ -52,6 +53,8 @@ type Services struct {
 	CAS        *cas.Service  // the CAS server
 	OIDC       *oidc.Service // the OpenID Connect provider
 	SAML       *saml.Service // the SAML 2.0 identity provider
+	// Federation is the login with external OpenID Connect providers.
+	Federation *federation.Service
 }
 
 // Options are the HTTP settings.
@@ -139,6 +142,9 @@ func (s *Server) Housekeeping(ctx context.Context) {
 			}
 			if err := s.svc.SAML.Purge(ctx); err != nil {
 				slog.Error("purge des demandes SAML", "err", err)
+			}
+			if err := s.svc.Federation.Purge(ctx); err != nil {
+				slog.Error("purge des connexions fédérées", "err", err)
 			}
 			// Application logs are kept one year (CNIL recommendation: 6 months to 1 year).
 			if _, err := s.svc.Audit.Purge(ctx, time.Now().AddDate(-1, 0, 0)); err != nil {
