@@ -25,6 +25,9 @@ Actions :
   close-year [--structure UAI]
         clôt l'année scolaire (d'un établissement, ou de tout le déploiement) : classes et
         groupes archivés, élèves détachés ; le prochain import construit la nouvelle année
+  rotate-saml-key
+        fait une nouvelle clé de signature SAML (l'ancienne reste 30 jours dans les
+        métadonnées : donnez le nouveau certificat aux fournisseurs de service)
 `
 
 func admin(ctx context.Context, args []string, out io.Writer) error {
@@ -133,6 +136,11 @@ func admin(ctx context.Context, args []string, out io.Writer) error {
 			return err
 		}
 		fmt.Fprintf(out, "Année scolaire close : %d classes et %d groupes archivés, %d élèves détachés.\n", ro.Classes, ro.Groups, ro.Pupils)
+	case "rotate-saml-key":
+		if err := s.SAML.Rotate(ctx, sys); err != nil {
+			return err
+		}
+		fmt.Fprintln(out, "Nouvelle clé de signature SAML faite ; le certificat est dans /saml/metadata.")
 	default:
 		fmt.Fprint(out, adminUsage)
 		return fmt.Errorf("action inconnue : %s", action)

@@ -93,7 +93,7 @@ func (s *Service) Login(ctx context.Context, login, password, ip, userAgent stri
 		return fail(r, "blocked", ErrBlocked)
 	}
 
-	token := ids.Random(32)
+	var token string
 	err = s.db.Tx(ctx, func(tx *sql.Tx) error {
 		if r.failedCount != 0 || r.lockedUntil != 0 {
 			if _, err := tx.ExecContext(ctx, `UPDATE credentials SET failed_count = 0, locked_until = 0 WHERE person_id = $1`, r.person.ID); err != nil {
@@ -106,17 +106,58 @@ func (s *Service) Login(ctx context.Context, login, password, ip, userAgent stri
 				return err
 			}
 		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO sessions(id_hash, person_id, created_at, seen_at, expires_at, ip, user_agent)
-			VALUES ($1, $2, $3, $3, $4, $5, $6)`,
-			ids.Hash(token), r.person.ID, now.UnixMilli(), s.sessionExpiry(now, now).UnixMilli(), ip, userAgent); err != nil {
-			return err
-		}
-		return s.audit.WriteTx(ctx, tx, s.entry(self(r, ip), "login", r, true, nil))
+		var err error
+		token, err = s.openSession(ctx, tx, r, ip, userAgent, now, nil)
+		return err
 	})
 	if err != nil {
 		return "", directory.Person{}, err
 	}
 	return token, r.person, nil
+}
+
+// openSession stores a new session of r's person and audits the login.
+func (s *Service) openSession(ctx context.Context, tx *sql.Tx, r record, ip, userAgent string, now time.Time, details map[string]string) (string, error) {
+	token := ids.Random(32)
+	if _, err := tx.ExecContext(ctx, `INSERT INTO sessions(id_hash, person_id, created_at, seen_at, expires_at, ip, user_agent)
+		VALUES ($1, $2, $3, $3, $4, $5, $6)`,
+		ids.Hash(token), r.person.ID, now.UnixMilli(), s.sessionExpiry(now, now).UnixMilli(), ip, userAgent); err != nil {
+		return "", err
+	}
+	return token, s.audit.WriteTx(ctx, tx, s.entry(self(r, ip), "login", r, true, details))
+}
+
+// LoginFederated opens a session for a person whom an external identity provider
+// authenticated, through a link the person confirmed with their password earlier;
+// via names the provider in the audit log. Locked, blocked and never activated
+// accounts are refused as with a password.
+func (s *Service) LoginFederated(ctx context.Context, personID, via, ip, userAgent string) (string, directory.Person, error) {
+	ip, userAgent = clip(ip, maxIPLen), clip(userAgent, maxUserAgentLen)
+	r, err := s.recordByID(ctx, s.db, personID)
+	if err != nil {
+		return "", directory.Person{}, err
+	}
+	now := s.now()
+	var refusal error
+	switch {
+	case r.lockedUntil > now.UnixMilli():
+		refusal = ErrLocked
+	case r.person.State == directory.StatePending:
+		refusal = ErrNotActivated
+	case r.person.State != directory.StateActive:
+		refusal = ErrBlocked
+	}
+	if refusal != nil {
+		s.audit.Write(ctx, s.entry(self(r, ip), "login.failed", r, false, map[string]string{"via": via}))
+		return "", directory.Person{}, refusal
+	}
+	var token string
+	err = s.db.Tx(ctx, func(tx *sql.Tx) error {
+		var err error
+		token, err = s.openSession(ctx, tx, r, ip, userAgent, now, map[string]string{"via": via})
+		return err
+	})
+	return token, r.person, err
 }
 
 // sessionExpiry is when a session created at created and last seen at seen ends.

@@ -23,6 +23,7 @@ import (
 	"github.com/preau-ent/preau/internal/connector"
 	"github.com/preau-ent/preau/internal/csvfeed"
 	"github.com/preau-ent/preau/internal/directory"
+	"github.com/preau-ent/preau/internal/federation"
 	"github.com/preau-ent/preau/internal/letters"
 	"github.com/preau-ent/preau/internal/messaging"
 	"github.com/preau-ent/preau/internal/news"
@@ -46,7 +47,7 @@ import (
 var Migrations = []db.Migrations{
 	directory.Migrations, account.Migrations, rights.Migrations, commrules.Migrations, portal.Migrations, audit.Migrations,
 	aaf.Migrations,
-	connector.Migrations, cas.Migrations, oidc.Migrations, saml.Migrations,
+	connector.Migrations, cas.Migrations, oidc.Migrations, saml.Migrations, federation.Migrations,
 	messaging.Migrations, notify.Migrations, chat.Migrations, news.Migrations,
 }
 
@@ -83,8 +84,9 @@ type Options struct {
 	MaxInflight   int
 	AAF           aaf.Options // grace period and purge delay of the directory feeds
 	CAS           cas.Config
-	OIDC          oidc.Config // its SecretKey encrypts the signing keys
-	SAML          saml.Config // its SecretKey defaults to OIDC's
+	OIDC          oidc.Config       // its SecretKey encrypts the signing keys
+	SAML          saml.Config       // its SecretKey defaults to OIDC's
+	Federation    federation.Config // its SecretKey defaults to OIDC's
 	Mailbox       messaging.Config
 	ScanCommand   string // checks every attachment (file on stdin; non-zero exit refuses it)
 
@@ -110,6 +112,9 @@ func Build(d *db.DB, o Options) (*App, error) {
 	}
 	if o.SAML.SecretKey == nil {
 		o.SAML.SecretKey = o.OIDC.SecretKey
+	}
+	if o.Federation.SecretKey == nil {
+		o.Federation.SecretKey = o.OIDC.SecretKey
 	}
 	var spool *mail.Spool
 	sender := o.Mail
@@ -149,7 +154,8 @@ func Build(d *db.DB, o Options) (*App, error) {
 	svc := web.Services{DB: d, Blobs: blobs, Audit: al, Rights: rs, Comm: comm, Directory: dir, Accounts: acc, Portals: portals, Spool: spool, Catalog: catalog, AAF: feeds,
 		CSV: csvfeed.New(d, dir, al, rs), Letters: letters.New(d, dir, acc, rs),
 		Connectors: connectors, CAS: cas.New(d, al, dir, connectors, o.CAS), OIDC: oidc.New(d, al, dir, connectors, o.OIDC), SAML: saml.New(d, al, dir, connectors, o.SAML),
-		Messaging: mailbox, Chat: chats, ChatHub: chat.NewHub(chats), News: news.New(d, al, rs, dir, blobs)}
+		Messaging: mailbox, Chat: chats, ChatHub: chat.NewHub(chats), News: news.New(d, al, rs, dir, blobs),
+		Federation: federation.New(d, al, rs, dir, o.Federation)}
 	if o.Notify.PortalURL == "" {
 		o.Notify.PortalURL = "http://" + o.BaseHost
 	}

@@ -287,6 +287,15 @@ func (c Connector) AuditEntry(personID, login, ip, action string, success bool, 
 		StructureID: c.StructureID, Success: success, Details: details}
 }
 
+// TileURL is where the connector's tile leads: the GAR is reached by an IdP-initiated
+// SAML sign-on (what it expects from an ENT), every other service at its address.
+func (c Connector) TileURL() string {
+	if c.Protocol == SAML && c.GAR {
+		return "/saml/idp-initiated?sp=" + url.QueryEscape(c.ID)
+	}
+	return c.URL
+}
+
 // Clip shortens what a relying party sent before it goes to the logs.
 func Clip(s string) string {
 	if len(s) > 300 {

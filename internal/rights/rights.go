@@ -96,6 +96,18 @@ func (s *Service) IsSuperAdmin(ctx context.Context, a actor.Actor) (bool, error)
 	return err == nil, err
 }
 
+// MustSuperAdmin is actor.ErrForbidden unless the actor administers the deployment.
+func (s *Service) MustSuperAdmin(ctx context.Context, a actor.Actor) error {
+	ok, err := s.IsSuperAdmin(ctx, a)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return actor.ErrForbidden
+	}
+	return nil
+}
+
 // AdminScope tells which structures the actor administers: all of them (super
 // administrator), or the listed ones and every structure below them in the tree.
 func (s *Service) AdminScope(ctx context.Context, a actor.Actor) (all bool, structureIDs []string, err error) {

@@ -330,6 +330,11 @@ func (s *Service) Respond(ctx context.Context, l Login, handle, base string) (Po
 	if err != nil {
 		return Post{}, err
 	}
+	if c.Protocol != connector.SAML || !contains(c.ACSURLs, r.acs) {
+		// Changed by an administrator while the person was typing their password.
+		s.audit.Write(ctx, s.entry(l.Person.ID, l.Person.Login, l.IP, "sso.saml.grant", c, false, map[string]string{"reason": "unknown_sp"}))
+		return Post{}, refuse("unknown_sp")
+	}
 	sids, err := s.dir.PersonStructureIDs(ctx, l.Person.ID)
 	if err != nil {
 		return Post{}, err

@@ -178,6 +178,10 @@ func TestIdPInitiatedGAR(t *testing.T) {
 	if !strings.HasPrefix(h.NameID, "_") {
 		t.Errorf("transient NameID expected: %q", h.NameID)
 	}
+	// The dashboard's tile starts the same sign-on.
+	if d := b.do("GET", base+"/", nil, ""); !strings.Contains(d.Body, `href="/saml/idp-initiated?sp=`+sp.Connector.ID+`"`) {
+		t.Errorf("no GAR tile on the dashboard:\n%s", d.Body)
+	}
 	// By entity ID too; an unknown one is refused with a clear page, and audited.
 	p = b.follow(b.do("GET", base+"/saml/idp-initiated?sp="+url.QueryEscape(sp.Connector.EntityID)+"&RelayState=%2Fhello", nil, ""))
 	if p.Status != 200 || !strings.HasPrefix(p.URL, sp.URL) {

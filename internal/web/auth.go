@@ -2,6 +2,7 @@ package web
 
 import (
 	"errors"
+	"log/slog"
 	"net/http"
 	"strings"
 
@@ -14,7 +15,7 @@ func (s *Server) loginForm(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, safeReturn(r.URL.Query().Get("retour")), http.StatusSeeOther)
 		return
 	}
-	p := s.page(r, "login.title", nil)
+	p := s.page(r, "login.title", s.plainLogin(r))
 	p.Form.Set("retour", safeReturn(r.URL.Query().Get("retour")))
 	s.render(w, r, http.StatusOK, "login", p)
 }
@@ -32,7 +33,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		if !ok {
 			return
 		}
-		p := s.page(r, "login.title", nil)
+		p := s.page(r, "login.title", s.plainLogin(r))
 		p.Errors = map[string]string{"login": state.L.T(key)}
 		p.Form.Set("login", login)
 		p.Form.Set("retour", safeReturn(r.PostForm.Get("retour")))
@@ -44,6 +45,16 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		http.SetCookie(w, &http.Cookie{Name: langCookie, Value: person.Language, Path: "/", MaxAge: 365 * 86400, SameSite: http.SameSiteLaxMode})
 	}
 	http.Redirect(w, r, safeReturn(r.PostForm.Get("retour")), http.StatusSeeOther)
+}
+
+// plainLogin is the data of Préau's own login page: the external providers one may
+// sign in with too (none when they cannot be listed: the password still works).
+func (s *Server) plainLogin(r *http.Request) casLoginData {
+	list, err := s.svc.Federation.Providers(r.Context())
+	if err != nil {
+		slog.Error("fournisseurs d'identité externes", "err", err)
+	}
+	return casLoginData{Providers: list}
 }
 
 // loginRefused turns a refused login into the status and message of the login form

@@ -9,6 +9,7 @@ import (
 
 	"github.com/preau-ent/preau/internal/cas"
 	"github.com/preau-ent/preau/internal/directory"
+	"github.com/preau-ent/preau/internal/federation"
 	"github.com/preau-ent/preau/internal/platform/actor"
 	"github.com/preau-ent/preau/internal/platform/i18n"
 )
@@ -34,6 +35,7 @@ func (s *Server) casRoutes(mux *http.ServeMux) {
 type casLoginData struct {
 	Action      string
 	ServiceName string
+	Providers   []federation.Provider // Préau's own login page: external identity providers
 }
 
 // flag reads a boolean parameter of the protocol (renew, gateway): set unless absent,

@@ -42,6 +42,7 @@ func (s *Server) routes(mux *http.ServeMux) {
 	s.casRoutes(mux)
 	s.oidcRoutes(mux)
 	s.samlRoutes(mux)
+	s.federationRoutes(mux)
 	s.adminRoutes(mux)
 	s.messagerieRoutes(mux)
 	s.notifyRoutes(mux)

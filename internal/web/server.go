@@ -21,6 +21,7 @@ import (
 	"github.com/preau-ent/preau/internal/connector"
 	"github.com/preau-ent/preau/internal/csvfeed"
 	"github.com/preau-ent/preau/internal/directory"
+	"github.com/preau-ent/preau/internal/federation"
 	"github.com/preau-ent/preau/internal/letters"
 	"github.com/preau-ent/preau/internal/messaging"
 	"github.com/preau-ent/preau/internal/news"
@@ -62,6 +63,8 @@ type Services struct {
 	Chat       *chat.Service      // instant messaging (discussions)
 	ChatHub    *chat.Hub          // this instance's live streams of discussions
 	News       *news.Service      // Actualités and the portals' public sites
+	// Federation is the login with external OpenID Connect providers.
+	Federation *federation.Service
 
 	// Notify is the notification centre: events, preferences, e-mail delivery.
 	Notify *notify.Service
@@ -162,6 +165,9 @@ func (s *Server) Housekeeping(ctx context.Context) {
 				slog.Error("purge de la messagerie", "err", err)
 			} else if n+f > 0 {
 				slog.Info("purge de la messagerie", "messages", n, "fichiers", f)
+			}
+			if err := s.svc.Federation.Purge(ctx); err != nil {
+				slog.Error("purge des connexions fédérées", "err", err)
 			}
 			if s.svc.Notify != nil {
 				if _, err := s.svc.Notify.Purge(ctx); err != nil {

@@ -61,8 +61,14 @@ func New(d *db.DB, table, purpose string, cfg Config) *Ring {
 	return &Ring{db: d, table: table, aad: []byte(purpose), cfg: cfg}
 }
 
-func (r *Ring) seal(plain []byte) ([]byte, error) {
-	gcm, err := r.gcm()
+func (r *Ring) seal(plain []byte) ([]byte, error) { return Seal(r.cfg.SecretKey, r.aad, plain) }
+
+func (r *Ring) open(sealed []byte) ([]byte, error) { return Open(r.cfg.SecretKey, r.aad, sealed) }
+
+// Seal encrypts a secret to store (AES-256-GCM under the deployment's secret key,
+// nonce first); purpose is authenticated with it.
+func Seal(secretKey, purpose, plain []byte) ([]byte, error) {
+	gcm, err := newGCM(secretKey)
 	if err != nil {
 		return nil, err
 	}
@@ -70,25 +76,26 @@ func (r *Ring) seal(plain []byte) ([]byte, error) {
 	if _, err := rand.Read(nonce); err != nil {
 		return nil, err
 	}
-	return gcm.Seal(nonce, nonce, plain, r.aad), nil
+	return gcm.Seal(nonce, nonce, plain, purpose), nil
 }
 
-func (r *Ring) open(sealed []byte) ([]byte, error) {
-	gcm, err := r.gcm()
+// Open decrypts what Seal made for the same purpose.
+func Open(secretKey, purpose, sealed []byte) ([]byte, error) {
+	gcm, err := newGCM(secretKey)
 	if err != nil {
 		return nil, err
 	}
 	if len(sealed) < gcm.NonceSize() {
-		return nil, errors.New("clé chiffrée tronquée")
+		return nil, errors.New("secret chiffré tronqué")
 	}
-	return gcm.Open(nil, sealed[:gcm.NonceSize()], sealed[gcm.NonceSize():], r.aad)
+	return gcm.Open(nil, sealed[:gcm.NonceSize()], sealed[gcm.NonceSize():], purpose)
 }
 
-func (r *Ring) gcm() (cipher.AEAD, error) {
-	if len(r.cfg.SecretKey) != 32 {
+func newGCM(secretKey []byte) (cipher.AEAD, error) {
+	if len(secretKey) != 32 {
 		return nil, errors.New("clé secrète du déploiement absente ou de mauvaise taille (32 octets attendus)")
 	}
-	block, err := aes.NewCipher(r.cfg.SecretKey)
+	block, err := aes.NewCipher(secretKey)
 	if err != nil {
 		return nil, err
 	}
