@@ -3,6 +3,8 @@ package notify_test
 import (
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"regexp"
 	"sort"
 	"strings"
@@ -12,6 +14,7 @@ import (
 
 	"github.com/preau-ent/preau/internal/notify"
 	"github.com/preau-ent/preau/internal/platform/actor"
+	"github.com/preau-ent/preau/internal/platform/mail"
 )
 
 func TestPostFansOutSkipsActorAndOptedOut(t *testing.T) {
@@ -242,6 +245,45 @@ func TestOnlyActiveAccountsWithAnAddressGetMail(t *testing.T) {
 		if e.unread(id) != 1 {
 			t.Errorf("%s does not see the event in the ENT", id)
 		}
+	}
+}
+
+// A mail that cannot be sent (here the spool folder cannot be made) is tried again
+// RetryAfter later, by any instance.
+func TestFailedMailIsRetried(t *testing.T) {
+	e := newEnv(t)
+	ps := e.persons(1, "Enseignant", true)
+	blocker := filepath.Join(t.TempDir(), "un-fichier")
+	if err := os.WriteFile(blocker, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	broken := notify.New(e.db, mail.NewSpool(filepath.Join(blocker, "spool"), "ne-pas-repondre@preau.test"), e.cat, notify.Config{Now: e.clock.Now})
+	e.post(notify.Event{Kind: notify.KindMessage, Recipients: ps, Title: "Réessayé", Link: "/messagerie/1"})
+	if r, err := broken.Deliver(e.ctx); err != nil || r.Failed != 1 || r.Mails != 0 {
+		t.Fatalf("broken spool: %+v %v", r, err)
+	}
+	e.clock.Set(e.clock.Now().Add(14 * time.Minute))
+	if r := e.deliver(); r.Mails != 0 {
+		t.Fatalf("retried too early: %+v", r)
+	}
+	e.clock.Set(e.clock.Now().Add(time.Minute))
+	if r := e.deliver(); r.Mails != 1 || r.Events != 1 {
+		t.Fatalf("retry: %+v", r)
+	}
+}
+
+// A person who chose English gets their mails in English.
+func TestMailInThePersonsLanguage(t *testing.T) {
+	e := newEnv(t)
+	ps := e.persons(1, "Enseignant", true)
+	if _, err := e.db.ExecContext(e.ctx, `UPDATE persons SET language = 'en' WHERE id = $1`, ps[0]); err != nil {
+		t.Fatal(err)
+	}
+	e.post(notify.Event{Kind: notify.KindMessage, Recipients: ps, Title: "Class council", Link: "/messagerie/1"})
+	e.deliver()
+	m := e.mails()
+	if len(m) != 1 || m[0].Subject != "Préau: New message — Class council" || !strings.Contains(m[0].Body, "Hello,") || !strings.Contains(m[0].Body, "on 24/11/2026 at 10:00") {
+		t.Fatalf("%+v", m)
 	}
 }
 
