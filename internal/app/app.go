@@ -109,6 +109,14 @@ func Build(d *db.DB, o Options) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
+	// Notifications come first: the services that post events are given it.
+	if o.Notify.PortalURL == "" {
+		o.Notify.PortalURL = "http://" + o.BaseHost
+	}
+	if o.Notify.Name == "" {
+		o.Notify.Name = o.Name
+	}
+	notifications := notify.New(d, sender, catalog, o.Notify)
 	al := audit.New(d)
 	rs := rights.New(d, al, Catalog)
 	comm := commrules.New(d, al, rs)
@@ -120,13 +128,7 @@ func Build(d *db.DB, o Options) (*App, error) {
 	svc := web.Services{DB: d, Blobs: blobs, Audit: al, Rights: rs, Comm: comm, Directory: dir, Accounts: acc, Portals: portals, Spool: spool, Catalog: catalog, AAF: feeds,
 		CSV: csvfeed.New(d, dir, al, rs), Letters: letters.New(d, dir, acc, rs),
 		Connectors: connectors, CAS: cas.New(d, al, dir, connectors, o.CAS), OIDC: oidc.New(d, al, dir, connectors, o.OIDC)}
-	if o.Notify.PortalURL == "" {
-		o.Notify.PortalURL = "http://" + o.BaseHost
-	}
-	if o.Notify.Name == "" {
-		o.Notify.Name = o.Name
-	}
-	svc.Notify = notify.New(d, sender, catalog, o.Notify)
+	svc.Notify = notifications
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}), collectors.NewDBStatsCollector(d.DB, "preau"))
 	srv, err := web.New(svc, web.Options{SecureCookies: o.SecureCookies, TrustProxy: o.TrustProxy, MaxInflight: o.MaxInflight, SessionIdle: o.Account.SessionIdle, Registry: reg})

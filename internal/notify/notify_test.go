@@ -149,11 +149,42 @@ func TestListKeysetOpenAndMarkAll(t *testing.T) {
 	}
 }
 
+// A conversation shows once while unread, whatever the number of lines.
+func TestChatCollapsesWhileUnread(t *testing.T) {
+	e := newEnv(t)
+	ps := e.persons(2, "Eleve", false)
+	me := who(ps[0], "Eleve")
+	for i := range 3 {
+		e.post(notify.Event{Kind: notify.KindChat, Recipients: ps[:1], ActorID: ps[1], Title: fmt.Sprint("Ligne ", i), Link: "/chat/c1"})
+	}
+	e.post(notify.Event{Kind: notify.KindChat, Recipients: ps[:1], ActorID: ps[1], Title: "Autre conversation", Link: "/chat/c2"})
+	e.post(notify.Event{Kind: notify.KindMessage, Recipients: ps[:1], ActorID: ps[1], Title: "Même lien, autre sorte", Link: "/chat/c1"})
+	if got := e.unread(ps[0]); got != 3 {
+		t.Fatalf("%d unread, want 3 (one per conversation, and the message)", got)
+	}
+	p, _ := e.svc.List(e.ctx, me, "", 10)
+	for _, n := range p.Items {
+		if n.Link == "/chat/c1" && n.Kind == notify.KindChat {
+			if n.Title != "Ligne 0" {
+				t.Errorf("the conversation shows %q, want its first line", n.Title)
+			}
+			if _, err := e.svc.Open(e.ctx, me, n.ID); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	// Read: the next line notifies again.
+	e.post(notify.Event{Kind: notify.KindChat, Recipients: ps[:1], ActorID: ps[1], Title: "Ligne 3", Link: "/chat/c1"})
+	if got := e.unread(ps[0]); got != 3 {
+		t.Errorf("%d unread after reading and a new line, want 3", got)
+	}
+}
+
 func TestUnreadCountIsCapped(t *testing.T) {
 	e := newEnv(t)
 	ps := e.persons(1, "Eleve", false)
 	for i := range notify.MaxUnread + 5 {
-		e.post(notify.Event{Kind: notify.KindChat, Recipients: ps, Title: fmt.Sprint(i), Link: "/chat"})
+		e.post(notify.Event{Kind: notify.KindPublication, Recipients: ps, Title: fmt.Sprint(i), Link: "/actualites"})
 	}
 	if got := e.unread(ps[0]); got != notify.MaxUnread {
 		t.Errorf("unread %d, want the cap %d", got, notify.MaxUnread)
