@@ -6,6 +6,7 @@ import (
 	"context"
 	"fmt"
 	"io/fs"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -132,6 +133,14 @@ func Build(d *db.DB, o Options) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
+	// Notifications come first: the services that post events are given it.
+	if o.Notify.PortalURL == "" {
+		o.Notify.PortalURL = "http://" + o.BaseHost
+	}
+	if o.Notify.Name == "" {
+		o.Notify.Name = o.Name
+	}
+	notifications := notify.New(d, sender, catalog, o.Notify)
 	al := audit.New(d)
 	rs := rights.New(d, al, Catalog)
 	comm := commrules.New(d, al, rs)
@@ -142,6 +151,7 @@ func Build(d *db.DB, o Options) (*App, error) {
 	feeds := aaf.New(d, dir, al, rs, o.AAF)
 	mailbox := messaging.New(d, al, rs, comm, blobs, o.Mailbox)
 	mailbox.Scan = messaging.CommandScanner(o.ScanCommand)
+	mailbox.Notify = notifier(notifications, notify.KindMessage)
 	// Real-time events: in process on SQLite, LISTEN/NOTIFY between the instances
 	// sharing a PostgreSQL database.
 	busCtx, cancelBus := context.WithTimeout(context.Background(), 30*time.Second)
@@ -151,18 +161,14 @@ func Build(d *db.DB, o Options) (*App, error) {
 		return nil, err
 	}
 	chats := chat.New(d, al, rs, comm, dir, bus)
+	chats.Notify = notifier(notifications, notify.KindChat)
+	publications := news.New(d, al, rs, dir, blobs)
+	publications.Notify = notifier(notifications, notify.KindPublication)
 	svc := web.Services{DB: d, Blobs: blobs, Audit: al, Rights: rs, Comm: comm, Directory: dir, Accounts: acc, Portals: portals, Spool: spool, Catalog: catalog, AAF: feeds,
 		CSV: csvfeed.New(d, dir, al, rs), Letters: letters.New(d, dir, acc, rs),
 		Connectors: connectors, CAS: cas.New(d, al, dir, connectors, o.CAS), OIDC: oidc.New(d, al, dir, connectors, o.OIDC), SAML: saml.New(d, al, dir, connectors, o.SAML),
-		Messaging: mailbox, Chat: chats, ChatHub: chat.NewHub(chats), News: news.New(d, al, rs, dir, blobs),
-		Federation: federation.New(d, al, rs, dir, o.Federation)}
-	if o.Notify.PortalURL == "" {
-		o.Notify.PortalURL = "http://" + o.BaseHost
-	}
-	if o.Notify.Name == "" {
-		o.Notify.Name = o.Name
-	}
-	svc.Notify = notify.New(d, sender, catalog, o.Notify)
+		Messaging: mailbox, Chat: chats, ChatHub: chat.NewHub(chats), News: publications,
+		Federation: federation.New(d, al, rs, dir, o.Federation), Notify: notifications}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}), collectors.NewDBStatsCollector(d.DB, "preau"))
 	srv, err := web.New(svc, web.Options{SecureCookies: o.SecureCookies, TrustProxy: o.TrustProxy, MaxInflight: o.MaxInflight, SessionIdle: o.Account.SessionIdle, Registry: reg})
@@ -224,4 +230,15 @@ func (a *App) Stop() {
 func (a *App) Close() error {
 	a.Stop()
 	return a.DB.Close()
+}
+
+// notifier adapts the notification centre to the hook a service calls once its own
+// transaction has committed: failing to notify is logged and never undoes the send.
+func notifier(n *notify.Service, kind string) func(ctx context.Context, recipients []string, actorID, title, link string) {
+	return func(ctx context.Context, recipients []string, actorID, title, link string) {
+		err := n.Post(ctx, notify.Event{Kind: kind, Recipients: recipients, ActorID: actorID, Title: title, Link: link})
+		if err != nil {
+			slog.Warn("notification non publiée", "kind", kind, "link", link, "err", err)
+		}
+	}
 }

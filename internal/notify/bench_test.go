@@ -101,3 +101,22 @@ func (e *env) inbox10k() string {
 	}
 	return me
 }
+
+// BenchmarkDashboardBlock is what the dashboard adds for a person with 10,000
+// notifications: the unread count of the badge and the five latest.
+func BenchmarkDashboardBlock(b *testing.B) {
+	e := newEnv(b)
+	me := e.inbox10k()
+	if err := e.db.Analyze(e.ctx); err != nil {
+		b.Fatal(err)
+	}
+	a := who(me, "Responsable")
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		e.unread(me)
+		p, err := e.svc.List(e.ctx, a, "", 5)
+		if err != nil || len(p.Items) != 5 {
+			b.Fatalf("%d items, %v", len(p.Items), err)
+		}
+	}
+}

@@ -66,9 +66,10 @@ func (s *Service) List(ctx context.Context, a actor.Actor, after string, limit i
 	if a.PersonID == "" {
 		return Page{}, actor.ErrForbidden
 	}
-	if limit <= 0 || limit > MaxPage {
+	if limit <= 0 {
 		limit = 20
 	}
+	limit = min(limit, MaxPage)
 	ms, id := int64(1<<62), ""
 	if after != "" {
 		var ok bool

@@ -68,6 +68,9 @@ func (s *Service) Deliver(ctx context.Context) (Report, error) {
 			if err := s.send(ctx, pid, unread); err != nil {
 				rep.Failed++
 				logErr("notifications : courriel non envoyé", err, "person", pid)
+				if errors.Is(err, mail.ErrBadAddress) {
+					continue // an address no relay takes: trying again changes nothing
+				}
 				if err := s.release(ctx, pid, unread, now.Add(s.cfg.RetryAfter)); err != nil {
 					return rep, err
 				}

@@ -72,6 +72,10 @@ type Kind struct {
 	// Parents is the default for parents (profile Responsable); "" is Default. Parents
 	// get digests rather than immediate mail unless a kind says otherwise.
 	Parents Channel
+	// Collapse: while a recipient has not read an event of this kind for a link, new
+	// events for the same link add nothing for them (the first already leads there).
+	// A lively conversation then shows once, not once per line.
+	Collapse bool
 }
 
 // DefaultFor returns the kind's default channel for a profile.
@@ -136,7 +140,7 @@ const (
 
 func init() {
 	RegisterKind(Kind{ID: KindMessage, Default: Now, Parents: Digest})
-	RegisterKind(Kind{ID: KindChat, Default: App})
+	RegisterKind(Kind{ID: KindChat, Default: App, Collapse: true})
 	RegisterKind(Kind{ID: KindPublication, Default: App, Parents: Digest})
 	RegisterKind(Kind{ID: KindSecurity, Default: Now})
 }
@@ -269,6 +273,11 @@ func (s *Service) Post(ctx context.Context, e Event) error {
 			if err != nil {
 				return err
 			}
+			if k.Collapse {
+				if part, err = s.withoutUnread(ctx, tx, k.ID, e.Link, part); err != nil {
+					return err
+				}
+			}
 			rcpts = append(rcpts, part...)
 		}
 		if len(rcpts) == 0 {
@@ -350,6 +359,33 @@ func (s *Service) recipients(ctx context.Context, q db.Querier, k Kind, personID
 	// concurrent posts to overlapping audiences take their index locks in one order.
 	sort.Slice(out, func(i, j int) bool { return out[i].id < out[j].id })
 	return out, rows.Err()
+}
+
+// withoutUnread drops the recipients who have an unread event of the kind for the link.
+func (s *Service) withoutUnread(ctx context.Context, q db.Querier, kind, link string, rcpts []recipient) ([]recipient, error) {
+	if len(rcpts) == 0 {
+		return rcpts, nil
+	}
+	args := []any{link, kind}
+	for _, r := range rcpts {
+		args = append(args, r.id)
+	}
+	unread, err := db.Strings(ctx, q, `SELECT i.person_id FROM notify_events e JOIN notify_inbox i ON i.event_id = e.id
+		WHERE e.link = $1 AND e.kind = $2 AND i.read_at = 0 AND i.person_id IN (`+db.In(3, len(rcpts))+`)`, args...)
+	if err != nil || len(unread) == 0 {
+		return rcpts, err
+	}
+	skip := make(map[string]bool, len(unread))
+	for _, id := range unread {
+		skip[id] = true
+	}
+	out := rcpts[:0]
+	for _, r := range rcpts {
+		if !skip[r.id] {
+			out = append(out, r)
+		}
+	}
+	return out, nil
 }
 
 func logErr(msg string, err error, args ...any) {

@@ -3,6 +3,8 @@ package notify_test
 import (
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"regexp"
 	"sort"
 	"strings"
@@ -12,6 +14,7 @@ import (
 
 	"github.com/preau-ent/preau/internal/notify"
 	"github.com/preau-ent/preau/internal/platform/actor"
+	"github.com/preau-ent/preau/internal/platform/mail"
 )
 
 func TestPostFansOutSkipsActorAndOptedOut(t *testing.T) {
@@ -146,11 +149,42 @@ func TestListKeysetOpenAndMarkAll(t *testing.T) {
 	}
 }
 
+// A conversation shows once while unread, whatever the number of lines.
+func TestChatCollapsesWhileUnread(t *testing.T) {
+	e := newEnv(t)
+	ps := e.persons(2, "Eleve", false)
+	me := who(ps[0], "Eleve")
+	for i := range 3 {
+		e.post(notify.Event{Kind: notify.KindChat, Recipients: ps[:1], ActorID: ps[1], Title: fmt.Sprint("Ligne ", i), Link: "/chat/c1"})
+	}
+	e.post(notify.Event{Kind: notify.KindChat, Recipients: ps[:1], ActorID: ps[1], Title: "Autre conversation", Link: "/chat/c2"})
+	e.post(notify.Event{Kind: notify.KindMessage, Recipients: ps[:1], ActorID: ps[1], Title: "Même lien, autre sorte", Link: "/chat/c1"})
+	if got := e.unread(ps[0]); got != 3 {
+		t.Fatalf("%d unread, want 3 (one per conversation, and the message)", got)
+	}
+	p, _ := e.svc.List(e.ctx, me, "", 10)
+	for _, n := range p.Items {
+		if n.Link == "/chat/c1" && n.Kind == notify.KindChat {
+			if n.Title != "Ligne 0" {
+				t.Errorf("the conversation shows %q, want its first line", n.Title)
+			}
+			if _, err := e.svc.Open(e.ctx, me, n.ID); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	// Read: the next line notifies again.
+	e.post(notify.Event{Kind: notify.KindChat, Recipients: ps[:1], ActorID: ps[1], Title: "Ligne 3", Link: "/chat/c1"})
+	if got := e.unread(ps[0]); got != 3 {
+		t.Errorf("%d unread after reading and a new line, want 3", got)
+	}
+}
+
 func TestUnreadCountIsCapped(t *testing.T) {
 	e := newEnv(t)
 	ps := e.persons(1, "Eleve", false)
 	for i := range notify.MaxUnread + 5 {
-		e.post(notify.Event{Kind: notify.KindChat, Recipients: ps, Title: fmt.Sprint(i), Link: "/chat"})
+		e.post(notify.Event{Kind: notify.KindPublication, Recipients: ps, Title: fmt.Sprint(i), Link: "/actualites"})
 	}
 	if got := e.unread(ps[0]); got != notify.MaxUnread {
 		t.Errorf("unread %d, want the cap %d", got, notify.MaxUnread)
@@ -242,6 +276,45 @@ func TestOnlyActiveAccountsWithAnAddressGetMail(t *testing.T) {
 		if e.unread(id) != 1 {
 			t.Errorf("%s does not see the event in the ENT", id)
 		}
+	}
+}
+
+// A mail that cannot be sent (here the spool folder cannot be made) is tried again
+// RetryAfter later, by any instance.
+func TestFailedMailIsRetried(t *testing.T) {
+	e := newEnv(t)
+	ps := e.persons(1, "Enseignant", true)
+	blocker := filepath.Join(t.TempDir(), "un-fichier")
+	if err := os.WriteFile(blocker, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	broken := notify.New(e.db, mail.NewSpool(filepath.Join(blocker, "spool"), "ne-pas-repondre@preau.test"), e.cat, notify.Config{Now: e.clock.Now})
+	e.post(notify.Event{Kind: notify.KindMessage, Recipients: ps, Title: "Réessayé", Link: "/messagerie/1"})
+	if r, err := broken.Deliver(e.ctx); err != nil || r.Failed != 1 || r.Mails != 0 {
+		t.Fatalf("broken spool: %+v %v", r, err)
+	}
+	e.clock.Set(e.clock.Now().Add(14 * time.Minute))
+	if r := e.deliver(); r.Mails != 0 {
+		t.Fatalf("retried too early: %+v", r)
+	}
+	e.clock.Set(e.clock.Now().Add(time.Minute))
+	if r := e.deliver(); r.Mails != 1 || r.Events != 1 {
+		t.Fatalf("retry: %+v", r)
+	}
+}
+
+// A person who chose English gets their mails in English.
+func TestMailInThePersonsLanguage(t *testing.T) {
+	e := newEnv(t)
+	ps := e.persons(1, "Enseignant", true)
+	if _, err := e.db.ExecContext(e.ctx, `UPDATE persons SET language = 'en' WHERE id = $1`, ps[0]); err != nil {
+		t.Fatal(err)
+	}
+	e.post(notify.Event{Kind: notify.KindMessage, Recipients: ps, Title: "Class council", Link: "/messagerie/1"})
+	e.deliver()
+	m := e.mails()
+	if len(m) != 1 || m[0].Subject != "Préau: New message — Class council" || !strings.Contains(m[0].Body, "Hello,") || !strings.Contains(m[0].Body, "on 24/11/2026 at 10:00") {
+		t.Fatalf("%+v", m)
 	}
 }
 

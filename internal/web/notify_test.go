@@ -159,7 +159,7 @@ func TestNotificationsAPI(t *testing.T) {
 		t.Fatalf("anonymous: %d %s", resp.StatusCode, body)
 	}
 	for i := range 3 {
-		postEvent(t, k, notify.Event{Kind: notify.KindChat, Recipients: []string{f.Pupil.ID}, ActorID: f.Classmate.ID, Title: fmt.Sprint("Salut ", i), Link: "/chat/1"})
+		postEvent(t, k, notify.Event{Kind: notify.KindChat, Recipients: []string{f.Pupil.ID}, ActorID: f.Classmate.ID, Title: fmt.Sprint("Salut ", i), Link: fmt.Sprint("/chat/", i)})
 	}
 	pupil := k.As(f.Pupil)
 	type list struct {
@@ -177,7 +177,7 @@ func TestNotificationsAPI(t *testing.T) {
 		t.Fatalf("list: %d %v %s", resp.StatusCode, err, body)
 	}
 	if len(l.Items) != 2 || l.Next == "" || l.Unread != 3 || l.UnreadMore || l.Items[0].Title != "Salut 2" || l.Items[0].KindLabel != "Message instantané" ||
-		l.Items[0].ActorName != "Tom PETIT" || l.Items[0].Link != "/chat/1" {
+		l.Items[0].ActorName != "Tom PETIT" || l.Items[0].Link != "/chat/2" {
 		t.Fatalf("list: %+v", l)
 	}
 	_, body = pupil.Get("/api/v1/notifications?limite=2&apres=" + url.QueryEscape(l.Next))
@@ -230,7 +230,7 @@ func TestNotificationsAPI(t *testing.T) {
 		}
 	}
 	// Turned off through the API: the chat no longer notifies.
-	postEvent(t, k, notify.Event{Kind: notify.KindChat, Recipients: []string{f.Pupil.ID}, Title: "Encore", Link: "/chat/1"})
+	postEvent(t, k, notify.Event{Kind: notify.KindChat, Recipients: []string{f.Pupil.ID}, Title: "Encore", Link: "/chat/9"})
 	_, body = pupil.Get("/api/v1/notifications")
 	if !strings.Contains(body, `"unread":0`) {
 		t.Errorf("after turning chat off: %s", body)

@@ -12,6 +12,8 @@ CREATE TABLE notify_events (
 );
 
 CREATE INDEX notify_events_created ON notify_events(created_at);
+-- Kinds that collapse look for an unread event with the same link.
+CREATE INDEX notify_events_link ON notify_events(link, kind);
 
 CREATE TABLE notify_inbox (
     person_id  TEXT NOT NULL REFERENCES persons(id) ON DELETE CASCADE,
