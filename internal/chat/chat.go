@@ -120,6 +120,14 @@ type GroupRef struct {
 	Structure string
 }
 
+// Label names the group with its structure, unless its name holds it already.
+func (g GroupRef) Label() string {
+	if g.Structure == "" || strings.Contains(g.Name, g.Structure) {
+		return g.Name
+	}
+	return g.Name + " — " + g.Structure
+}
+
 // PersonRef is a person one may start a conversation with.
 type PersonRef struct {
 	ID        string

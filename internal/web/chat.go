@@ -58,6 +58,7 @@ func (s *Server) mayChat(w http.ResponseWriter, r *http.Request) bool {
 }
 
 type chatListData struct {
+	Last          int64 // the latest message the page knows of: where its live stream starts
 	Conversations []chat.Conversation
 	Groups        []chat.GroupRef
 	Persons       []chat.PersonRef
@@ -82,6 +83,9 @@ func (s *Server) renderChatList(w http.ResponseWriter, r *http.Request, status i
 	if d.Conversations, err = s.svc.Chat.Conversations(ctx, a, 0); err != nil {
 		s.fail(w, r, err)
 		return
+	}
+	for _, c := range d.Conversations {
+		d.Last = max(d.Last, c.LastMessageID)
 	}
 	if d.Groups, err = s.svc.Chat.Pickable(ctx, a); err != nil {
 		s.fail(w, r, err)
@@ -168,7 +172,11 @@ func (s *Server) renderConversation(w http.ResponseWriter, r *http.Request, stat
 		s.fail(w, r, err)
 		return
 	}
-	for _, m := range d.Members {
+	for i, m := range d.Members {
+		if m.ID == a.PersonID {
+			// The page's own stream may not be open yet: whoever reads it is here.
+			d.Members[i].Presence, m.Presence = chat.Online, chat.Online
+		}
 		if m.Presence == chat.Online {
 			d.Online++
 		}

@@ -76,7 +76,11 @@
     }).catch(function () {});
   }
 
-  var source = new EventSource("/discussions/flux");
+  // The stream starts after the latest message the page shows, so that nothing
+  // posted between the page and the stream is missed; reconnections resume from
+  // the last event received (Last-Event-ID).
+  var last = (chat || list).dataset.last || "0";
+  var source = new EventSource("/discussions/flux?depuis=" + encodeURIComponent(last));
   source.addEventListener("message", function (e) {
     var m = JSON.parse(e.data);
     if (chat && m.conversation === conv) {
