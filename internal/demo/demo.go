@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/preau-ent/preau/internal/account"
+	"github.com/preau-ent/preau/internal/chat"
 	"github.com/preau-ent/preau/internal/directory"
 	"github.com/preau-ent/preau/internal/platform/actor"
 	"github.com/preau-ent/preau/internal/portal"
@@ -32,6 +33,7 @@ type Services struct {
 	Accounts  *account.Service
 	Rights    *rights.Service
 	Portals   *portal.Service
+	Chat      *chat.Service // optional: a few discussions among the documented logins
 }
 
 // ErrAlreadyLoaded is returned when the demo schools exist already.
@@ -115,6 +117,8 @@ func Load(ctx context.Context, svc Services, baseHost string, seed uint64) ([]Lo
 	}
 
 	var sophie directory.Person // a parent with children in the collège and the école
+	var paul, lea directory.Person
+	var leaClass directory.Group
 	for si, sc := range schools {
 		st, err := dir.CreateStructure(ctx, sys, directory.StructureInput{Kind: sc.kind, ParentID: dept.ID, UAI: sc.uai, Name: sc.name, City: sc.city, ExternalID: "DEMO-" + sc.uai})
 		if err != nil {
@@ -186,6 +190,7 @@ func Load(ctx context.Context, svc Services, baseHost string, seed uint64) ([]Lo
 				if err := activate(t, "enseignant de mathématiques — "+sc.name); err != nil {
 					return nil, err
 				}
+				paul = t
 			}
 		}
 		// Pupils with one or two responsables.
@@ -207,6 +212,7 @@ func Load(ctx context.Context, svc Services, baseHost string, seed uint64) ([]Lo
 					if err := activate(p, "élève de "+c.Name+" — "+sc.name); err != nil {
 						return nil, err
 					}
+					lea, leaClass = p, c
 				}
 				parents := 1 + rng.IntN(2)
 				for n := 0; n < parents; n++ {
@@ -242,6 +248,11 @@ func Load(ctx context.Context, svc Services, baseHost string, seed uint64) ([]Lo
 			PublicationDirector: head.DisplayName() + map[bool]string{true: ", directrice de l'école", false: ", chef d'établissement"}[si == 2],
 			LegalNotice:         "Portail de l'établissement " + sc.name + " (données de démonstration).", Contact: "Secrétariat — " + sc.city}); err != nil {
 			return nil, err
+		}
+	}
+	if svc.Chat != nil {
+		if err := loadChat(ctx, svc.Chat, paul, lea, sophie, leaClass); err != nil {
+			return nil, fmt.Errorf("discussions de démonstration : %w", err)
 		}
 	}
 	return logins, nil

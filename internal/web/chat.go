@@ -358,7 +358,7 @@ func (s *Server) chatStream(w http.ResponseWriter, r *http.Request) {
 	if _, err := fmt.Fprint(w, "retry: 3000\n: ok\n\n"); err != nil {
 		return
 	}
-	if last > 0 {
+	for last > 0 {
 		missed, err := s.svc.Chat.Since(ctx, a.PersonID, last, 500)
 		if err != nil {
 			slog.Error("reprise d'un flux de discussions", "err", err)
@@ -369,6 +369,9 @@ func (s *Server) chatStream(w http.ResponseWriter, r *http.Request) {
 				return
 			}
 			last = m.ID
+		}
+		if len(missed) < 500 {
+			break
 		}
 	}
 	if rc.Flush() != nil {
@@ -383,6 +386,11 @@ func (s *Server) chatStream(w http.ResponseWriter, r *http.Request) {
 		case <-stream.Lost():
 			return // the client reconnects and resumes from its last id
 		case <-beat.C:
+			// A session that ended (logout, revocation, idle time) ends its streams;
+			// checking does not count as activity.
+			if ok, err := s.svc.Accounts.Alive(ctx, st(r).token); err != nil || !ok {
+				return
+			}
 			if _, err := fmt.Fprint(w, ": ping\n\n"); err != nil || rc.Flush() != nil {
 				return
 			}

@@ -16,6 +16,7 @@ import (
 	"github.com/preau-ent/preau/internal/app/apptest"
 	"github.com/preau-ent/preau/internal/chat"
 	"github.com/preau-ent/preau/internal/platform/db"
+	"github.com/preau-ent/preau/internal/web"
 )
 
 // sseEvent is one server-sent event as a client reads it.
@@ -363,5 +364,24 @@ func must(t testing.TB, err error) {
 	t.Helper()
 	if err != nil {
 		t.Fatal(err)
+	}
+}
+
+// A stream ends when its session does (here, a logout elsewhere).
+func TestChatStreamEndsWithSession(t *testing.T) {
+	defer web.SetChatHeartbeat(100 * time.Millisecond)()
+	k := apptest.New(t)
+	pupil := k.As(k.School.Pupil)
+	s := openStream(t, k, pupil, "")
+	if resp, _ := pupil.Post("/deconnexion", nil); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("déconnexion : %d", resp.StatusCode)
+	}
+	select {
+	case _, ok := <-s.Events:
+		if ok {
+			t.Fatal("événement inattendu")
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("le flux survit à la session")
 	}
 }

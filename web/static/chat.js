@@ -61,8 +61,12 @@
     t.dateTime = m.at;
     meta.appendChild(t);
     li.appendChild(meta);
-    li.appendChild(el("p", "body", m.body));
-    if (m.sender !== me) li.appendChild(reportForm(m));
+    if (m.removed) {
+      li.appendChild(el("p", "body removed", chat.dataset.removed));
+    } else {
+      li.appendChild(el("p", "body", m.body));
+      if (m.sender !== me) li.appendChild(reportForm(m));
+    }
     messages.appendChild(li);
     var empty = document.getElementById("chat-empty");
     if (empty) empty.remove();
