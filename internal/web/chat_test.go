@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -383,5 +384,29 @@ func TestChatStreamEndsWithSession(t *testing.T) {
 		}
 	case <-time.After(10 * time.Second):
 		t.Fatal("le flux survit à la session")
+	}
+}
+
+// The server's read and write time limits (cmd/preau sets one minute each) cut
+// ordinary requests, not live streams: a stream outlives them and still delivers.
+func TestChatStreamOutlivesServerTimeouts(t *testing.T) {
+	k := apptest.New(t)
+	f := k.School
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	must(t, err)
+	srv := &http.Server{Handler: k.App.Server.Handler(), ReadTimeout: 300 * time.Millisecond, WriteTimeout: 300 * time.Millisecond}
+	go srv.Serve(ln)
+	t.Cleanup(func() { srv.Close() })
+	timed := *k
+	timed.URL = "http://" + ln.Addr().String()
+	pupil, classmate := timed.As(f.Pupil), timed.As(f.Classmate)
+	conv := startDirect(t, pupil, f.Classmate.ID)
+	s := openStream(t, &timed, classmate, "")
+	time.Sleep(time.Second)
+	if resp, _ := pupil.Post("/discussions/"+conv, url.Values{"message": {"Toujours là ?"}}); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("envoi : %d", resp.StatusCode)
+	}
+	if m := s.nextMessage(t); m.Body != "Toujours là ?" {
+		t.Fatalf("reçu : %+v", m)
 	}
 }
