@@ -85,8 +85,11 @@
   // the last event received (Last-Event-ID).
   var last = (chat || list).dataset.last || "0";
   var source = new EventSource("/discussions/flux?depuis=" + encodeURIComponent(last));
+  var seen = {}; // a resumed stream may repeat messages: count each once
   source.addEventListener("message", function (e) {
     var m = JSON.parse(e.data);
+    if (seen[m.id]) return;
+    seen[m.id] = true;
     if (chat && m.conversation === conv) {
       if (add(m) && m.sender !== me) {
         live.textContent = format(chat.dataset.newFrom, m.senderName, m.body);
