@@ -126,6 +126,9 @@ func TestGroupConversationFromClass(t *testing.T) {
 	if n != 1 {
 		t.Fatalf("%d ajout(s)", n)
 	}
+	if n, err := c.AddMembers(k.Ctx, as(f.Teacher), conv.ID, []string{f.Parent.ID, f.Pupil.ID}, nil); err != nil || n != 0 {
+		t.Fatalf("ajout de membres déjà là : %d %v", n, err)
+	}
 	if _, err := c.AddMembers(k.Ctx, as(f.Pupil), conv.ID, []string{f.Parent.ID}, nil); !errors.Is(err, actor.ErrForbidden) {
 		t.Fatalf("ajout par un élève : %v", err)
 	}

@@ -31,6 +31,7 @@ func (s *Server) chatRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /discussions/{id}", s.requireLogin(s.chatConversation))
 	mux.HandleFunc("POST /discussions/{id}", s.requireLogin(s.chatSend))
 	mux.HandleFunc("POST /discussions/{id}/quitter", s.requireLogin(s.chatLeave))
+	mux.HandleFunc("POST /discussions/{id}/membres", s.requireLogin(s.chatAddMembers))
 	mux.HandleFunc("POST /discussions/messages/{mid}/signaler", s.requireLogin(s.chatReport))
 
 	mux.HandleFunc("GET /api/v1/discussions", s.requireLogin(s.apiChatList))
@@ -151,6 +152,11 @@ type chatConversationData struct {
 	Older        int64 // "avant" of the older page; 0: none
 	Latest       bool  // the page ends with the latest message
 	Online       int
+	// For the creator of a group conversation: what they may add.
+	CanAdd   bool
+	Groups   []chat.GroupRef
+	Persons  []chat.PersonRef
+	Searched bool
 }
 
 const chatPageSize = 50
@@ -198,8 +204,22 @@ func (s *Server) renderConversation(w http.ResponseWriter, r *http.Request, stat
 			return
 		}
 	}
+	if d.CanAdd = c.Kind == chat.Group && c.CreatedBy == a.PersonID; d.CanAdd {
+		if d.Groups, err = s.svc.Chat.Pickable(ctx, a); err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		if q := r.URL.Query().Get("q"); q != "" {
+			d.Searched = true
+			if d.Persons, err = s.svc.Chat.FindPersons(ctx, a, q, 30); err != nil {
+				s.fail(w, r, err)
+				return
+			}
+		}
+	}
 	p := s.page(r, "", d)
 	p.Title = c.Name
+	p.Form.Set("q", r.URL.Query().Get("q"))
 	p.Errors = errs
 	if r.Method == http.MethodPost {
 		p.Form.Set("message", r.PostForm.Get("message"))
@@ -225,6 +245,25 @@ func (s *Server) chatSend(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	http.Redirect(w, r, fmt.Sprintf("/discussions/%s#m-%d", m.ConversationID, m.ID), http.StatusSeeOther)
+}
+
+func (s *Server) chatAddMembers(w http.ResponseWriter, r *http.Request) {
+	if err := r.ParseForm(); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	id := r.PathValue("id")
+	n, err := s.svc.Chat.AddMembers(r.Context(), actorOf(r), id, r.PostForm["personne"], r.PostForm["groupe"])
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if n == 0 {
+		flash(w, "chat.nobody_added")
+	} else {
+		flash(w, "chat.members_added")
+	}
+	http.Redirect(w, r, "/discussions/"+url.PathEscape(id), http.StatusSeeOther)
 }
 
 func (s *Server) chatLeave(w http.ResponseWriter, r *http.Request) {

@@ -410,3 +410,33 @@ func TestChatStreamOutlivesServerTimeouts(t *testing.T) {
 		t.Fatalf("reçu : %+v", m)
 	}
 }
+
+// The creator of a group conversation adds members through the page, under the
+// rules; other members cannot.
+func TestChatAddMembersPage(t *testing.T) {
+	k := apptest.New(t)
+	f := k.School
+	teacher := k.As(f.Teacher)
+	resp, body := teacher.Post("/discussions", url.Values{"titre": {"4e A — Mathématiques"}, "groupe": {f.Class.ID}})
+	m := convPath.FindStringSubmatch(resp.Header.Get("Location"))
+	if resp.StatusCode != http.StatusSeeOther || m == nil {
+		t.Fatalf("création : %d\n%s", resp.StatusCode, body)
+	}
+	conv := m[1]
+	_, body = teacher.Get("/discussions/" + conv + "?q=martin")
+	contains(t, body, "Ajouter des membres", `value="`+f.Parent.ID+`"`)
+	if resp, _ := teacher.Post("/discussions/"+conv+"/membres", url.Values{"personne": {f.Parent.ID}}); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("ajout : %d", resp.StatusCode)
+	}
+	_, body = teacher.Get("/discussions/" + conv)
+	contains(t, body, "Les membres sont ajoutés.", f.Parent.DisplayName(), "4 membres")
+	if resp, _ := teacher.Post("/discussions/"+conv+"/membres", url.Values{"personne": {f.OtherPupil.ID}}); resp.StatusCode != http.StatusForbidden {
+		t.Fatalf("ajout d'un élève du lycée : %d", resp.StatusCode)
+	}
+	pupil := k.As(f.Pupil)
+	_, body = pupil.Get("/discussions/" + conv)
+	lacks(t, body, "Ajouter des membres")
+	if resp, _ := pupil.Post("/discussions/"+conv+"/membres", url.Values{"personne": {f.Classmate.ID}}); resp.StatusCode != http.StatusForbidden {
+		t.Fatalf("ajout par un élève : %d", resp.StatusCode)
+	}
+}
