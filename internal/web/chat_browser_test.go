@@ -118,4 +118,17 @@ func TestBrowserChat(t *testing.T) {
 	tom.Click("#chat-send button[type=submit]")
 	waitText(t, lea, "#chat-list .unread", "1 non lu(s)")
 	lea.Screenshot("discussions-liste")
+
+	// A teacher makes the class's discussion from the form; its page offers to add members.
+	paul := b.NewIncognito()
+	browserLogin(t, paul, baseA, f.Teacher)
+	paul.Navigate(baseA + "/discussions")
+	paul.Click("#g-" + f.Class.ID)
+	paul.Fill("#f-titre", "4e A — Mathématiques")
+	paul.Submit("form[method='post'][action='/discussions'] button.primary")
+	waitText(t, paul, "h1", "4e A — Mathématiques")
+	waitText(t, paul, ".chat-members summary", "3 membres")
+	paul.Click(".chat-add summary")
+	paul.CheckA11y(t)
+	paul.Screenshot("discussion-de-classe")
 }
