@@ -134,7 +134,7 @@ type Hub struct {
 
 	mu      sync.Mutex
 	streams map[string]map[*Stream]struct{}
-	count   int // streams held
+	count   int        // streams held
 	presMu  sync.Mutex // orders the presence writes of connects and disconnects
 }
 
