@@ -314,3 +314,16 @@ func endSessions(ctx context.Context, q db.Querier, personID, keep string) error
 	_, err := q.ExecContext(ctx, `DELETE FROM sessions WHERE person_id = $1 AND id_hash <> $2`, personID, keep)
 	return err
 }
+
+// Alive tells whether the session behind a cookie value is still valid (not revoked,
+// not expired, its person still active) without counting as activity: long-lived
+// requests, such as live streams, check it from time to time and end when it is not.
+func (s *Service) Alive(ctx context.Context, token string) (bool, error) {
+	var one int
+	err := s.db.QueryRowContext(ctx, `SELECT 1 FROM sessions s JOIN persons p ON p.id = s.person_id
+		WHERE s.id_hash = $1 AND s.expires_at > $2 AND p.state = $3`, ids.Hash(token), s.now().UnixMilli(), directory.StateActive).Scan(&one)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, nil
+	}
+	return err == nil, err
+}

@@ -120,6 +120,14 @@ type GroupRef struct {
 	Structure string
 }
 
+// Label names the group with its structure, unless its name holds it already.
+func (g GroupRef) Label() string {
+	if g.Structure == "" || strings.Contains(g.Name, g.Structure) {
+		return g.Name
+	}
+	return g.Name + " — " + g.Structure
+}
+
 // PersonRef is a person one may start a conversation with.
 type PersonRef struct {
 	ID        string
@@ -331,7 +339,8 @@ func (s *Service) Create(ctx context.Context, a actor.Actor, in NewConversation)
 			c.ID, c.Kind, c.Title, c.StructureID, c.CreatedBy, c.CreatedAt.UnixMilli()); err != nil {
 			return err
 		}
-		return addMembers(ctx, tx, c.ID, append(members, a.PersonID), c.CreatedAt)
+		_, err := addMembers(ctx, tx, c.ID, append(members, a.PersonID), c.CreatedAt)
+		return err
 	})
 	if err != nil {
 		return Conversation{}, err
@@ -370,7 +379,8 @@ func (s *Service) direct(ctx context.Context, a actor.Actor, other string) (Conv
 			c.ID, c.Kind, key, c.StructureID, c.CreatedBy, c.CreatedAt.UnixMilli()); err != nil {
 			return err
 		}
-		return addMembers(ctx, tx, c.ID, pair, c.CreatedAt)
+		_, err := addMembers(ctx, tx, c.ID, pair, c.CreatedAt)
+		return err
 	})
 	if db.IsUniqueViolation(err) {
 		// Both opened it at once: the other one won.
@@ -437,14 +447,19 @@ func (s *Service) admissible(ctx context.Context, a actor.Actor, personIDs, grou
 	return out, nil
 }
 
-func addMembers(ctx context.Context, q db.Querier, convID string, persons []string, at time.Time) error {
+// addMembers adds persons to a conversation and returns how many were not members yet.
+func addMembers(ctx context.Context, q db.Querier, convID string, persons []string, at time.Time) (int, error) {
+	added := 0
 	for _, p := range persons {
-		if _, err := q.ExecContext(ctx, `INSERT INTO chat_members(conversation_id, person_id, joined_at) VALUES ($1,$2,$3) ON CONFLICT (conversation_id, person_id) DO NOTHING`,
-			convID, p, at.UnixMilli()); err != nil {
-			return err
+		res, err := q.ExecContext(ctx, `INSERT INTO chat_members(conversation_id, person_id, joined_at) VALUES ($1,$2,$3) ON CONFLICT (conversation_id, person_id) DO NOTHING`,
+			convID, p, at.UnixMilli())
+		if err != nil {
+			return added, err
 		}
+		n, _ := res.RowsAffected()
+		added += int(n)
 	}
-	return nil
+	return added, nil
 }
 
 func (s *Service) structureOf(ctx context.Context, personID string) (string, error) {
@@ -472,11 +487,14 @@ func (s *Service) AddMembers(ctx context.Context, a actor.Actor, convID string, 
 	if c.Members+len(members) > MaxMembers {
 		return 0, actor.Invalid("members", "chat.too_many_members")
 	}
-	if err := addMembers(ctx, s.db, convID, members, s.now()); err != nil {
-		return 0, err
+	added, err := addMembers(ctx, s.db, convID, members, s.now())
+	if err != nil {
+		return added, err
 	}
-	s.publish(ctx, convID, event{Kind: evConversation, Conversation: convID})
-	return len(members), nil
+	if added > 0 {
+		s.publish(ctx, convID, event{Kind: evConversation, Conversation: convID})
+	}
+	return added, nil
 }
 
 // Leave takes the actor out of a group conversation.

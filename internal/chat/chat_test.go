@@ -126,6 +126,9 @@ func TestGroupConversationFromClass(t *testing.T) {
 	if n != 1 {
 		t.Fatalf("%d ajout(s)", n)
 	}
+	if n, err := c.AddMembers(k.Ctx, as(f.Teacher), conv.ID, []string{f.Parent.ID, f.Pupil.ID}, nil); err != nil || n != 0 {
+		t.Fatalf("ajout de membres déjà là : %d %v", n, err)
+	}
 	if _, err := c.AddMembers(k.Ctx, as(f.Pupil), conv.ID, []string{f.Parent.ID}, nil); !errors.Is(err, actor.ErrForbidden) {
 		t.Fatalf("ajout par un élève : %v", err)
 	}
@@ -338,7 +341,26 @@ func TestHubDeliveryPresenceAndNotify(t *testing.T) {
 		t.Fatalf("notifiés : %v (élève %s)", notified, f.Pupil.ID)
 	}
 	mu.Unlock()
+	// A person holds a bounded number of streams.
+	var more []*chat.Stream
+	for i := 1; i < chat.MaxStreamsPerson; i++ {
+		st, err := s.ChatHub.Connect(k.Ctx, f.Classmate.ID)
+		must(t, err)
+		more = append(more, st)
+	}
+	if _, err := s.ChatHub.Connect(k.Ctx, f.Classmate.ID); !errors.Is(err, chat.ErrTooManyStreams) {
+		t.Fatalf("flux de trop : %v", err)
+	}
+	if n := s.ChatHub.Connected(); n != chat.MaxStreamsPerson {
+		t.Fatalf("%d flux", n)
+	}
+	for _, st := range more {
+		s.ChatHub.Disconnect(st)
+	}
 	s.ChatHub.Disconnect(st)
+	if n := s.ChatHub.Connected(); n != 0 {
+		t.Fatalf("%d flux après fermeture", n)
+	}
 	ms, err = c.Members(k.Ctx, as(f.Teacher), conv.ID)
 	must(t, err)
 	for _, m := range ms {

@@ -111,9 +111,12 @@ const (
 const (
 	streamBuffer     = 64
 	MaxStreamsPerson = 10
+	// MaxStreams bounds one instance's streams (each holds a connection and a
+	// goroutine); the load balancer sends the others elsewhere, or they retry.
+	MaxStreams = 20000
 )
 
-// ErrTooManyStreams is returned by Connect over MaxStreamsPerson.
+// ErrTooManyStreams is returned by Connect over MaxStreamsPerson or MaxStreams.
 var ErrTooManyStreams = errors.New("trop de connexions en direct")
 
 // Hub is one instance's side of real-time delivery: it holds the streams of the
@@ -131,6 +134,7 @@ type Hub struct {
 
 	mu      sync.Mutex
 	streams map[string]map[*Stream]struct{}
+	count   int        // streams held
 	presMu  sync.Mutex // orders the presence writes of connects and disconnects
 }
 
@@ -167,11 +171,7 @@ func (h *Hub) Close() {
 func (h *Hub) Connected() int {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	n := 0
-	for _, m := range h.streams {
-		n += len(m)
-	}
-	return n
+	return h.count
 }
 
 // Connect opens a stream for a person.
@@ -179,10 +179,11 @@ func (h *Hub) Connect(ctx context.Context, personID string) (*Stream, error) {
 	h.presMu.Lock()
 	defer h.presMu.Unlock()
 	h.mu.Lock()
-	if len(h.streams[personID]) >= MaxStreamsPerson {
+	if len(h.streams[personID]) >= MaxStreamsPerson || h.count >= MaxStreams {
 		h.mu.Unlock()
 		return nil, ErrTooManyStreams
 	}
+	h.count++
 	c := make(chan StreamEvent, streamBuffer)
 	st := &Stream{PersonID: personID, C: c, c: c, lost: make(chan struct{})}
 	first := len(h.streams[personID]) == 0
@@ -222,6 +223,7 @@ func (h *Hub) remove(st *Stream) bool {
 		return false
 	}
 	delete(m, st)
+	h.count--
 	st.lose()
 	if len(m) == 0 {
 		delete(h.streams, st.PersonID)

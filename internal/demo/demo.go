@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/preau-ent/preau/internal/account"
+	"github.com/preau-ent/preau/internal/chat"
 	"github.com/preau-ent/preau/internal/directory"
 	"github.com/preau-ent/preau/internal/notify"
 	"github.com/preau-ent/preau/internal/platform/actor"
@@ -34,6 +35,7 @@ type Services struct {
 	Rights    *rights.Service
 	Portals   *portal.Service
 	Notify    *notify.Service // nil: no demo notifications
+	Chat      *chat.Service   // optional: a few discussions among the documented logins
 }
 
 // ErrAlreadyLoaded is returned when the demo schools exist already.
@@ -118,6 +120,8 @@ func Load(ctx context.Context, svc Services, baseHost string, seed uint64) ([]Lo
 
 	var sophie directory.Person // a parent with children in the collège and the école
 	var seen demoCast           // who the demo notifications go to
+	var paul, lea directory.Person
+	var leaClass directory.Group
 	for si, sc := range schools {
 		st, err := dir.CreateStructure(ctx, sys, directory.StructureInput{Kind: sc.kind, ParentID: dept.ID, UAI: sc.uai, Name: sc.name, City: sc.city, ExternalID: "DEMO-" + sc.uai})
 		if err != nil {
@@ -193,6 +197,7 @@ func Load(ctx context.Context, svc Services, baseHost string, seed uint64) ([]Lo
 					return nil, err
 				}
 				seen.teacher = t
+				paul = t
 			}
 		}
 		// Pupils with one or two responsables.
@@ -215,6 +220,7 @@ func Load(ctx context.Context, svc Services, baseHost string, seed uint64) ([]Lo
 						return nil, err
 					}
 					seen.pupil, seen.class, seen.college = p, c, st.ID
+					lea, leaClass = p, c
 				}
 				parents := 1 + rng.IntN(2)
 				for n := 0; n < parents; n++ {
@@ -255,6 +261,11 @@ func Load(ctx context.Context, svc Services, baseHost string, seed uint64) ([]Lo
 	seen.parent = sophie
 	if err := seen.notifications(ctx, svc.Notify); err != nil {
 		return nil, err
+	}
+	if svc.Chat != nil {
+		if err := loadChat(ctx, svc.Chat, paul, lea, sophie, leaClass); err != nil {
+			return nil, fmt.Errorf("discussions de démonstration : %w", err)
+		}
 	}
 	return logins, nil
 }

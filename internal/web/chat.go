@@ -31,6 +31,7 @@ func (s *Server) chatRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /discussions/{id}", s.requireLogin(s.chatConversation))
 	mux.HandleFunc("POST /discussions/{id}", s.requireLogin(s.chatSend))
 	mux.HandleFunc("POST /discussions/{id}/quitter", s.requireLogin(s.chatLeave))
+	mux.HandleFunc("POST /discussions/{id}/membres", s.requireLogin(s.chatAddMembers))
 	mux.HandleFunc("POST /discussions/messages/{mid}/signaler", s.requireLogin(s.chatReport))
 
 	mux.HandleFunc("GET /api/v1/discussions", s.requireLogin(s.apiChatList))
@@ -58,6 +59,7 @@ func (s *Server) mayChat(w http.ResponseWriter, r *http.Request) bool {
 }
 
 type chatListData struct {
+	Last          int64 // the latest message the page knows of: where its live stream starts
 	Conversations []chat.Conversation
 	Groups        []chat.GroupRef
 	Persons       []chat.PersonRef
@@ -82,6 +84,9 @@ func (s *Server) renderChatList(w http.ResponseWriter, r *http.Request, status i
 	if d.Conversations, err = s.svc.Chat.Conversations(ctx, a, 0); err != nil {
 		s.fail(w, r, err)
 		return
+	}
+	for _, c := range d.Conversations {
+		d.Last = max(d.Last, c.LastMessageID)
 	}
 	if d.Groups, err = s.svc.Chat.Pickable(ctx, a); err != nil {
 		s.fail(w, r, err)
@@ -147,6 +152,11 @@ type chatConversationData struct {
 	Older        int64 // "avant" of the older page; 0: none
 	Latest       bool  // the page ends with the latest message
 	Online       int
+	// For the creator of a group conversation: what they may add.
+	CanAdd   bool
+	Groups   []chat.GroupRef
+	Persons  []chat.PersonRef
+	Searched bool
 }
 
 const chatPageSize = 50
@@ -168,7 +178,11 @@ func (s *Server) renderConversation(w http.ResponseWriter, r *http.Request, stat
 		s.fail(w, r, err)
 		return
 	}
-	for _, m := range d.Members {
+	for i, m := range d.Members {
+		if m.ID == a.PersonID {
+			// The page's own stream may not be open yet: whoever reads it is here.
+			d.Members[i].Presence, m.Presence = chat.Online, chat.Online
+		}
 		if m.Presence == chat.Online {
 			d.Online++
 		}
@@ -190,8 +204,22 @@ func (s *Server) renderConversation(w http.ResponseWriter, r *http.Request, stat
 			return
 		}
 	}
+	if d.CanAdd = c.Kind == chat.Group && c.CreatedBy == a.PersonID; d.CanAdd {
+		if d.Groups, err = s.svc.Chat.Pickable(ctx, a); err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		if q := r.URL.Query().Get("q"); q != "" {
+			d.Searched = true
+			if d.Persons, err = s.svc.Chat.FindPersons(ctx, a, q, 30); err != nil {
+				s.fail(w, r, err)
+				return
+			}
+		}
+	}
 	p := s.page(r, "", d)
 	p.Title = c.Name
+	p.Form.Set("q", r.URL.Query().Get("q"))
 	p.Errors = errs
 	if r.Method == http.MethodPost {
 		p.Form.Set("message", r.PostForm.Get("message"))
@@ -217,6 +245,25 @@ func (s *Server) chatSend(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	http.Redirect(w, r, fmt.Sprintf("/discussions/%s#m-%d", m.ConversationID, m.ID), http.StatusSeeOther)
+}
+
+func (s *Server) chatAddMembers(w http.ResponseWriter, r *http.Request) {
+	if err := r.ParseForm(); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	id := r.PathValue("id")
+	n, err := s.svc.Chat.AddMembers(r.Context(), actorOf(r), id, r.PostForm["personne"], r.PostForm["groupe"])
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if n == 0 {
+		flash(w, "chat.nobody_added")
+	} else {
+		flash(w, "chat.members_added")
+	}
+	http.Redirect(w, r, "/discussions/"+url.PathEscape(id), http.StatusSeeOther)
 }
 
 func (s *Server) chatLeave(w http.ResponseWriter, r *http.Request) {
@@ -350,7 +397,7 @@ func (s *Server) chatStream(w http.ResponseWriter, r *http.Request) {
 	if _, err := fmt.Fprint(w, "retry: 3000\n: ok\n\n"); err != nil {
 		return
 	}
-	if last > 0 {
+	for last > 0 {
 		missed, err := s.svc.Chat.Since(ctx, a.PersonID, last, 500)
 		if err != nil {
 			slog.Error("reprise d'un flux de discussions", "err", err)
@@ -361,6 +408,9 @@ func (s *Server) chatStream(w http.ResponseWriter, r *http.Request) {
 				return
 			}
 			last = m.ID
+		}
+		if len(missed) < 500 {
+			break
 		}
 	}
 	if rc.Flush() != nil {
@@ -375,6 +425,11 @@ func (s *Server) chatStream(w http.ResponseWriter, r *http.Request) {
 		case <-stream.Lost():
 			return // the client reconnects and resumes from its last id
 		case <-beat.C:
+			// A session that ended (logout, revocation, idle time) ends its streams;
+			// checking does not count as activity.
+			if ok, err := s.svc.Accounts.Alive(ctx, st(r).token); err != nil || !ok {
+				return
+			}
 			if _, err := fmt.Fprint(w, ": ping\n\n"); err != nil || rc.Flush() != nil {
 				return
 			}

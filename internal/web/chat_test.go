@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -16,6 +17,7 @@ import (
 	"github.com/preau-ent/preau/internal/app/apptest"
 	"github.com/preau-ent/preau/internal/chat"
 	"github.com/preau-ent/preau/internal/platform/db"
+	"github.com/preau-ent/preau/internal/web"
 )
 
 // sseEvent is one server-sent event as a client reads it.
@@ -363,5 +365,78 @@ func must(t testing.TB, err error) {
 	t.Helper()
 	if err != nil {
 		t.Fatal(err)
+	}
+}
+
+// A stream ends when its session does (here, a logout elsewhere).
+func TestChatStreamEndsWithSession(t *testing.T) {
+	defer web.SetChatHeartbeat(100 * time.Millisecond)()
+	k := apptest.New(t)
+	pupil := k.As(k.School.Pupil)
+	s := openStream(t, k, pupil, "")
+	if resp, _ := pupil.Post("/deconnexion", nil); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("déconnexion : %d", resp.StatusCode)
+	}
+	select {
+	case _, ok := <-s.Events:
+		if ok {
+			t.Fatal("événement inattendu")
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("le flux survit à la session")
+	}
+}
+
+// The server's read and write time limits (cmd/preau sets one minute each) cut
+// ordinary requests, not live streams: a stream outlives them and still delivers.
+func TestChatStreamOutlivesServerTimeouts(t *testing.T) {
+	k := apptest.New(t)
+	f := k.School
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	must(t, err)
+	srv := &http.Server{Handler: k.App.Server.Handler(), ReadTimeout: 300 * time.Millisecond, WriteTimeout: 300 * time.Millisecond}
+	go srv.Serve(ln)
+	t.Cleanup(func() { srv.Close() })
+	timed := *k
+	timed.URL = "http://" + ln.Addr().String()
+	pupil, classmate := timed.As(f.Pupil), timed.As(f.Classmate)
+	conv := startDirect(t, pupil, f.Classmate.ID)
+	s := openStream(t, &timed, classmate, "")
+	time.Sleep(time.Second)
+	if resp, _ := pupil.Post("/discussions/"+conv, url.Values{"message": {"Toujours là ?"}}); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("envoi : %d", resp.StatusCode)
+	}
+	if m := s.nextMessage(t); m.Body != "Toujours là ?" {
+		t.Fatalf("reçu : %+v", m)
+	}
+}
+
+// The creator of a group conversation adds members through the page, under the
+// rules; other members cannot.
+func TestChatAddMembersPage(t *testing.T) {
+	k := apptest.New(t)
+	f := k.School
+	teacher := k.As(f.Teacher)
+	resp, body := teacher.Post("/discussions", url.Values{"titre": {"4e A — Mathématiques"}, "groupe": {f.Class.ID}})
+	m := convPath.FindStringSubmatch(resp.Header.Get("Location"))
+	if resp.StatusCode != http.StatusSeeOther || m == nil {
+		t.Fatalf("création : %d\n%s", resp.StatusCode, body)
+	}
+	conv := m[1]
+	_, body = teacher.Get("/discussions/" + conv + "?q=martin")
+	contains(t, body, "Ajouter des membres", `value="`+f.Parent.ID+`"`)
+	if resp, _ := teacher.Post("/discussions/"+conv+"/membres", url.Values{"personne": {f.Parent.ID}}); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("ajout : %d", resp.StatusCode)
+	}
+	_, body = teacher.Get("/discussions/" + conv)
+	contains(t, body, "Les membres sont ajoutés.", f.Parent.DisplayName(), "4 membres")
+	if resp, _ := teacher.Post("/discussions/"+conv+"/membres", url.Values{"personne": {f.OtherPupil.ID}}); resp.StatusCode != http.StatusForbidden {
+		t.Fatalf("ajout d'un élève du lycée : %d", resp.StatusCode)
+	}
+	pupil := k.As(f.Pupil)
+	_, body = pupil.Get("/discussions/" + conv)
+	lacks(t, body, "Ajouter des membres")
+	if resp, _ := pupil.Post("/discussions/"+conv+"/membres", url.Values{"personne": {f.Classmate.ID}}); resp.StatusCode != http.StatusForbidden {
+		t.Fatalf("ajout par un élève : %d", resp.StatusCode)
 	}
 }

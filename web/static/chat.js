@@ -61,8 +61,12 @@
     t.dateTime = m.at;
     meta.appendChild(t);
     li.appendChild(meta);
-    li.appendChild(el("p", "body", m.body));
-    if (m.sender !== me) li.appendChild(reportForm(m));
+    if (m.removed) {
+      li.appendChild(el("p", "body removed", chat.dataset.removed));
+    } else {
+      li.appendChild(el("p", "body", m.body));
+      if (m.sender !== me) li.appendChild(reportForm(m));
+    }
     messages.appendChild(li);
     var empty = document.getElementById("chat-empty");
     if (empty) empty.remove();
@@ -76,9 +80,16 @@
     }).catch(function () {});
   }
 
-  var source = new EventSource("/discussions/flux");
+  // The stream starts after the latest message the page shows, so that nothing
+  // posted between the page and the stream is missed; reconnections resume from
+  // the last event received (Last-Event-ID).
+  var last = (chat || list).dataset.last || "0";
+  var source = new EventSource("/discussions/flux?depuis=" + encodeURIComponent(last));
+  var seen = {}; // a resumed stream may repeat messages: count each once
   source.addEventListener("message", function (e) {
     var m = JSON.parse(e.data);
+    if (seen[m.id]) return;
+    seen[m.id] = true;
     if (chat && m.conversation === conv) {
       if (add(m) && m.sender !== me) {
         live.textContent = format(chat.dataset.newFrom, m.senderName, m.body);
