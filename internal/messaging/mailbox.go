@@ -148,7 +148,8 @@ func (s *Service) List(ctx context.Context, a actor.Actor, folder, cursor string
 	q := `SELECT ` + summaryCols + ` FROM mail_copies c JOIN mail_messages m ON m.id = c.message_id WHERE c.person_id = $1 AND c.folder = $2`
 	args := []any{a.PersonID, folder}
 	if at, id, ok := parseCursor(cursor); ok {
-		q += ` AND (c.at < $3 OR (c.at = $3 AND c.message_id < $4))`
+		// A row-value comparison: both engines read it as a range of the index.
+		q += ` AND (c.at, c.message_id) < ($3, $4)`
 		args = append(args, at, id)
 	}
 	q += ` ORDER BY c.at DESC, c.message_id DESC LIMIT ` + strconv.Itoa(limit+1)
