@@ -76,6 +76,14 @@ func TestBrowserMessagerie(t *testing.T) {
 	}
 	parent.Submit("form[action$='/repondre'] button")
 	parent.Fill("#f-body", "Bonjour, c'est signé. Sophie Martin")
+	// The script saves the draft as one types.
+	var status string
+	parent.Eval(`new Promise(done => { const t0 = Date.now(); (function poll() {
+		const s = document.getElementById("autosave-status").textContent;
+		if (s.includes("enregistré à") || Date.now() - t0 > 10000) done(s); else setTimeout(poll, 100); })(); })`, &status)
+	if !strings.Contains(status, "Brouillon enregistré à") {
+		t.Fatalf("no autosave: %q", status)
+	}
 	parent.CheckA11y(t)
 	parent.Screenshot("reponse")
 	parent.Submit("#send")
