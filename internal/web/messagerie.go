@@ -109,7 +109,7 @@ func (s *Server) mailList(w http.ResponseWriter, r *http.Request) {
 		if f.ID == folder {
 			d.Folder = f
 		}
-		if (f.ID == messaging.Inbox || f.Own) && f.ID != folder {
+		if ((f.ID == messaging.Inbox && folder != messaging.Sent) || f.Own) && f.ID != folder {
 			d.Targets = append(d.Targets, f)
 		}
 	}

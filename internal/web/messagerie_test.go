@@ -274,3 +274,43 @@ func TestMessagerieAPI(t *testing.T) {
 		t.Fatalf("anonymous: %d %s", resp.StatusCode, body)
 	}
 }
+
+func TestMessagerieModerationPages(t *testing.T) {
+	k := apptest.New(t)
+	f := k.School
+	teacher, parent, head, pupil := k.As(f.Teacher), k.As(f.Parent), k.As(f.Head), k.As(f.Pupil)
+	resp, _ := teacher.Post("/messagerie/brouillons", url.Values{"action": {"send"}, "to": {"p:" + f.Parent.ID, "p:" + f.Pupil.ID}, "subject": {"Message déplacé"}, "body": {"Propos à retirer."}})
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("send: %d", resp.StatusCode)
+	}
+	msgID := strings.TrimPrefix(resp.Header.Get("Location"), "/messagerie/messages/")
+	// Not reported yet: the head of school sees nothing of it.
+	_, body := head.Get("/messagerie/moderation")
+	lacks(t, body, "Message déplacé")
+	contains(t, body, "Aucun message signalé")
+	if resp, _ := head.Get("/messagerie/moderation/" + msgID); resp.StatusCode != http.StatusNotFound {
+		t.Fatalf("unreported message open to the moderator: %d", resp.StatusCode)
+	}
+	if resp, _ := pupil.Get("/messagerie/moderation"); resp.StatusCode != http.StatusForbidden {
+		t.Fatalf("pupil's moderation page: %d", resp.StatusCode)
+	}
+	resp, _ = parent.Post("/messagerie/messages/"+msgID+"/signaler", url.Values{"reason": {"Propos blessants"}})
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("report: %d", resp.StatusCode)
+	}
+	_, body = head.Get("/messagerie/moderation")
+	contains(t, body, "Message déplacé", "Propos blessants")
+	_, body = head.Get("/messagerie/moderation/" + msgID)
+	contains(t, body, "Propos à retirer.", "Retirer de toutes les boîtes")
+	resp, _ = head.Post("/messagerie/moderation/"+msgID+"/retirer", nil)
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("remove: %d", resp.StatusCode)
+	}
+	_, body = head.Get("/messagerie/moderation")
+	contains(t, body, "retiré de 3 boîte(s)")
+	for _, c := range []*apptest.Client{teacher, parent, pupil} {
+		if resp, _ := c.Get("/messagerie/messages/" + msgID); resp.StatusCode != http.StatusNotFound {
+			t.Fatalf("removed message still there: %d", resp.StatusCode)
+		}
+	}
+}
