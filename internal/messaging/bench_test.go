@@ -90,7 +90,7 @@ func prose(n int) string {
 			sb.WriteByte(' ')
 		}
 	}
-	return sb.String()[:n]
+	return strings.ToValidUTF8(sb.String()[:n], "")
 }
 
 // cpuTime is the CPU time the process used so far: on a machine shared with other
