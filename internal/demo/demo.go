@@ -13,6 +13,7 @@ import (
 	"github.com/preau-ent/preau/internal/account"
 	"github.com/preau-ent/preau/internal/chat"
 	"github.com/preau-ent/preau/internal/directory"
+	"github.com/preau-ent/preau/internal/messaging"
 	"github.com/preau-ent/preau/internal/notify"
 	"github.com/preau-ent/preau/internal/platform/actor"
 	"github.com/preau-ent/preau/internal/portal"
@@ -34,8 +35,9 @@ type Services struct {
 	Accounts  *account.Service
 	Rights    *rights.Service
 	Portals   *portal.Service
-	Notify    *notify.Service // nil: no demo notifications
-	Chat      *chat.Service   // optional: a few discussions among the documented logins
+	Notify    *notify.Service    // nil: no demo notifications
+	Chat      *chat.Service      // optional: a few discussions among the documented logins
+	Messaging *messaging.Service // nil: no demo messages
 }
 
 // ErrAlreadyLoaded is returned when the demo schools exist already.
@@ -120,7 +122,7 @@ func Load(ctx context.Context, svc Services, baseHost string, seed uint64) ([]Lo
 
 	var sophie directory.Person // a parent with children in the collège and the école
 	var seen demoCast           // who the demo notifications go to
-	var paul, lea directory.Person
+	var paul, lea, collegeHead directory.Person
 	var leaClass directory.Group
 	for si, sc := range schools {
 		st, err := dir.CreateStructure(ctx, sys, directory.StructureInput{Kind: sc.kind, ParentID: dept.ID, UAI: sc.uai, Name: sc.name, City: sc.city, ExternalID: "DEMO-" + sc.uai})
@@ -160,6 +162,7 @@ func Load(ctx context.Context, svc Services, baseHost string, seed uint64) ([]Lo
 		}
 		if si == 0 {
 			seen.head = head
+			collegeHead = head
 		}
 		if sc.kind == directory.KindEtablissement {
 			cpe, err := newPerson(randomFirst(rng), randomLast(rng), directory.Personnel, st.ID)
@@ -267,7 +270,81 @@ func Load(ctx context.Context, svc Services, baseHost string, seed uint64) ([]Lo
 			return nil, fmt.Errorf("discussions de démonstration : %w", err)
 		}
 	}
+	if svc.Messaging != nil {
+		if err := demoMessages(ctx, svc.Messaging, paul, sophie, lea, collegeHead); err != nil {
+			return nil, fmt.Errorf("messages de démonstration : %w", err)
+		}
+	}
 	return logins, nil
+}
+
+// demoMessages fills a few mailboxes so that the demo shows a living messagerie:
+// the teacher writes to the parents of 4e A (a group), Sophie Martin answers, the
+// head writes to the teachers, Léa asks her teacher a question.
+func demoMessages(ctx context.Context, m *messaging.Service, paul, sophie, lea, head directory.Person) error {
+	who := func(p directory.Person) actor.Actor {
+		return actor.Actor{PersonID: p.ID, Login: p.Login, Profile: p.Profile}
+	}
+	group := func(from directory.Person, name string) (messaging.Recipient, error) {
+		groups, err := m.GroupChoices(ctx, who(from))
+		if err != nil {
+			return messaging.Recipient{}, err
+		}
+		for _, g := range groups {
+			if g.Name == name {
+				return g, nil
+			}
+		}
+		return messaging.Recipient{}, fmt.Errorf("groupe %q introuvable", name)
+	}
+	send := func(from directory.Person, d messaging.Draft) (string, error) {
+		id, err := m.SaveDraft(ctx, who(from), d)
+		if err != nil {
+			return "", err
+		}
+		res, err := m.Send(ctx, who(from), id)
+		return res.ID, err
+	}
+	parents, err := group(paul, "Responsables — 4e A")
+	if err != nil {
+		return err
+	}
+	outing, err := send(paul, messaging.Draft{To: []messaging.Recipient{parents}, Subject: "Sortie au musée des Confluences jeudi 4 décembre",
+		Body: "Bonjour,\n\nLa classe de 4e A visitera le musée des Confluences le jeudi 4 décembre, de 9 h à 16 h. " +
+			"Merci de remplir et de signer l'autorisation de sortie avant lundi, et de prévoir un pique-nique.\n\nBien cordialement,\nPaul Durand, professeur de mathématiques"})
+	if err != nil {
+		return err
+	}
+	if _, err := m.Message(ctx, who(sophie), outing, true); err != nil {
+		return err
+	}
+	reply, err := m.Reply(ctx, who(sophie), outing, false)
+	if err != nil {
+		return err
+	}
+	d, err := m.Draft(ctx, who(sophie), reply)
+	if err != nil {
+		return err
+	}
+	d.Body = "Bonjour Monsieur Durand,\n\nL'autorisation de Léa est signée, elle vous la remettra demain. Léa a une allergie aux fruits à coque : le pique-nique sera prévu en conséquence.\n\nSophie Martin" + d.Body
+	if _, err := m.SaveDraft(ctx, who(sophie), d); err != nil {
+		return err
+	}
+	if _, err := m.Send(ctx, who(sophie), reply); err != nil {
+		return err
+	}
+	teachers, err := group(head, "Enseignants — Collège Jean Moulin")
+	if err != nil {
+		return err
+	}
+	if _, err := send(head, messaging.Draft{To: []messaging.Recipient{teachers}, Subject: "Conseils de classe du premier trimestre",
+		Body: "Bonjour à toutes et à tous,\n\nLes conseils de classe du premier trimestre auront lieu du 8 au 12 décembre. " +
+			"Le calendrier détaillé est affiché en salle des professeurs. Merci de saisir vos appréciations au plus tard la veille.\n\nClaire Bernard, principale"}); err != nil {
+		return err
+	}
+	_, err = send(lea, messaging.Draft{To: []messaging.Recipient{{Kind: messaging.KindPerson, ID: paul.ID}}, Subject: "Question sur l'exercice 12",
+		Body: "Bonjour Monsieur,\n\nDans l'exercice 12 page 87, faut-il arrondir les résultats au dixième ou au centième ?\n\nMerci,\nLéa"})
+	return err
 }
 
 func randomFirst(rng *rand.Rand) string { return firstNames[rng.IntN(len(firstNames))] }

@@ -148,7 +148,8 @@ func (s *Service) List(ctx context.Context, a actor.Actor, folder, cursor string
 	q := `SELECT ` + summaryCols + ` FROM mail_copies c JOIN mail_messages m ON m.id = c.message_id WHERE c.person_id = $1 AND c.folder = $2`
 	args := []any{a.PersonID, folder}
 	if at, id, ok := parseCursor(cursor); ok {
-		q += ` AND (c.at < $3 OR (c.at = $3 AND c.message_id < $4))`
+		// A row-value comparison: both engines read it as a range of the index.
+		q += ` AND (c.at, c.message_id) < ($3, $4)`
 		args = append(args, at, id)
 	}
 	q += ` ORDER BY c.at DESC, c.message_id DESC LIMIT ` + strconv.Itoa(limit+1)
@@ -472,6 +473,16 @@ func (s *Service) Sweep(ctx context.Context) (messages, files int, err error) {
 	return messages, s.flushBlobs(ctx), nil
 }
 
+// foldAccents folds a word as the PostgreSQL search column does (translate).
+var foldAccents = func() *strings.Replacer {
+	from, to := []rune("àâäáãåçéèêëíìîïñóòôöõúùûüýÿ"), []rune("aaaaaaceeeeiiiinooooouuuuyy")
+	var pairs []string
+	for i := range from {
+		pairs = append(pairs, string(from[i]), string(to[i]))
+	}
+	return strings.NewReplacer(pairs...)
+}()
+
 // Search finds words in the subjects, bodies and sender names of the actor's own
 // messages (not deleted), newest first: FTS5 on SQLite, tsvector on PostgreSQL.
 func (s *Service) Search(ctx context.Context, a actor.Actor, text string, limit int) ([]Summary, error) {
@@ -497,7 +508,7 @@ func (s *Service) Search(ctx context.Context, a actor.Actor, text string, limit 
 	if s.db.Dialect == db.Postgres {
 		var parts []string
 		for _, w := range words {
-			parts = append(parts, strings.ToLower(w)+":*")
+			parts = append(parts, foldAccents.Replace(strings.ToLower(w))+":*")
 		}
 		match = strings.Join(parts, " & ")
 		q = `SELECT ` + summaryCols + ` FROM mail_messages m JOIN mail_copies c ON c.message_id = m.id AND c.person_id = $1 AND NOT c.deleted

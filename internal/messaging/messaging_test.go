@@ -1,6 +1,7 @@
 package messaging_test
 
 import (
+	"context"
 	"errors"
 	"io"
 	"os"
@@ -190,6 +191,40 @@ func TestSendBccReadByDelete(t *testing.T) {
 	}
 }
 
+func TestNotifyAndSweep(t *testing.T) {
+	e := setup(t)
+	f := e.f
+	var got []string
+	var link string
+	e.m.Notify = func(_ context.Context, recipients []string, senderID, subject, l string) {
+		if senderID == f.Teacher.ID && subject == "Devoirs" {
+			got, link = recipients, l
+		}
+	}
+	res := e.send(f.Teacher, messaging.Draft{To: []messaging.Recipient{e.classGroup(directory.Eleve)}, Subject: "Devoirs"})
+	if len(got) != 2 || link != "/messagerie/messages/"+res.ID {
+		t.Fatalf("notified %v %q", got, link)
+	}
+	// A failed send notifies nobody.
+	got = nil
+	id, err := e.m.SaveDraft(e.Ctx, as(f.Teacher), messaging.Draft{Subject: "Devoirs"})
+	e.must(err)
+	if _, err := e.m.Send(e.Ctx, as(f.Teacher), id); err == nil || got != nil {
+		t.Fatalf("send without recipients: %v, notified %v", err, got)
+	}
+	// A message whose copies are gone (a crash between two steps, say) is purged by
+	// the sweep, its files with it.
+	at, err := e.m.AddAttachment(e.Ctx, as(f.Teacher), id, "a.txt", "text/plain", strings.NewReader("fichier"))
+	e.must(err)
+	_, err = e.App.DB.ExecContext(e.Ctx, `DELETE FROM mail_copies WHERE message_id=$1`, at.MessageID)
+	e.must(err)
+	n, files, err := e.m.Sweep(e.Ctx)
+	e.must(err)
+	if n != 1 || files != 1 {
+		t.Fatalf("sweep: %d messages, %d files", n, files)
+	}
+}
+
 func TestQuota(t *testing.T) {
 	e := setup(t, func(o *app.Options) { o.Mailbox.Quota = 4000 })
 	f := e.f
@@ -359,7 +394,7 @@ func TestSearchFolders(t *testing.T) {
 		q    string
 		want int
 	}{
-		{f.Parent, "autorisation", 1}, {f.Parent, "AUTORIS", 1}, {f.Parent, "sortie musée", 1}, {f.Parent, "durand", 2},
+		{f.Parent, "autorisation", 1}, {f.Parent, "AUTORIS", 1}, {f.Parent, "sortie musée", 1}, {f.Parent, "MUSEE", 1}, {f.Parent, "durand", 2},
 		{f.Teacher, "autorisation", 2}, {f.Classmate, "autorisation", 0}, {f.Admin, "sortie", 0},
 	} {
 		got, err := e.m.Search(e.Ctx, as(c.who), c.q, 10)

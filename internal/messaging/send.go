@@ -85,7 +85,7 @@ func (s *Service) Send(ctx context.Context, a actor.Actor, draftID string) (Send
 			}
 			for _, p := range persons {
 				if _, err := tx.ExecContext(ctx, `INSERT INTO mail_copies(person_id, message_id, folder, role, unread, at) VALUES ($1,$2,'inbox',$3,TRUE,$4)
-					ON CONFLICT (person_id, message_id) DO NOTHING`, p, d.ID, f.role, now); err != nil {
+					ON CONFLICT (message_id, person_id) DO NOTHING`, p, d.ID, f.role, now); err != nil {
 					return err
 				}
 				statement++
@@ -141,11 +141,13 @@ func (s *Service) copyGroup(ctx context.Context, tx *sql.Tx, senderID, messageID
 	}
 	filter := ""
 	if direct == 0 {
-		filter = ` AND m.person_id IN (` + commrules.VisibleSQL + `)`
+		// The rules' test of MayWrite, member by member, in the same statement.
+		filter = ` AND (EXISTS (SELECT 1 FROM group_members mb WHERE mb.person_id = m.person_id AND mb.group_id IN (` + commrules.ReachableGroupsSQL + `))
+			OR EXISTS (SELECT 1 FROM person_links l WHERE (l.parent_id = $1 AND l.child_id = m.person_id) OR (l.child_id = $1 AND l.parent_id = m.person_id)))`
 	}
 	_, err = tx.ExecContext(ctx, `INSERT INTO mail_copies(person_id, message_id, folder, role, unread, at)
 		SELECT m.person_id, $2, 'inbox', $4, TRUE, $5 FROM group_members m WHERE m.group_id = $3 AND m.person_id <> $1`+filter+`
-		ON CONFLICT (person_id, message_id) DO NOTHING`, senderID, messageID, groupID, role, now)
+		ON CONFLICT (message_id, person_id) DO NOTHING`, senderID, messageID, groupID, role, now)
 	return err
 }
 

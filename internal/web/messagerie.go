@@ -35,6 +35,7 @@ func (s *Server) messagerieRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /messagerie/moderation", s.requireLogin(s.mailModeration))
 	mux.HandleFunc("GET /messagerie/moderation/{id}", s.requireLogin(s.mailModeration))
 	mux.HandleFunc("POST /messagerie/moderation/{id}/{action}", s.requireLogin(s.mailModerationAction))
+	s.messagerieAPIRoutes(mux)
 }
 
 // mailUploadLimit is the body limit of the messagerie's multipart forms: the
@@ -108,7 +109,7 @@ func (s *Server) mailList(w http.ResponseWriter, r *http.Request) {
 		if f.ID == folder {
 			d.Folder = f
 		}
-		if f.ID == messaging.Inbox || f.Own {
+		if ((f.ID == messaging.Inbox && folder != messaging.Sent) || f.Own) && f.ID != folder {
 			d.Targets = append(d.Targets, f)
 		}
 	}
@@ -422,7 +423,7 @@ func (s *Server) mailRead(w http.ResponseWriter, r *http.Request) {
 	}
 	d := readData{Nav: nav, Message: m}
 	for _, f := range nav.Folders {
-		if (f.ID == messaging.Inbox && !m.IsSender()) || f.Own {
+		if ((f.ID == messaging.Inbox && !m.IsSender()) || f.Own) && f.ID != m.Folder {
 			d.Targets = append(d.Targets, f)
 		}
 	}

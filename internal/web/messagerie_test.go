@@ -162,3 +162,155 @@ func TestMessagerieUploadLimit(t *testing.T) {
 		t.Fatalf("too large: %d", resp.StatusCode)
 	}
 }
+
+func TestMessagerieAPI(t *testing.T) {
+	k := apptest.New(t)
+	f := k.School
+	teacher, parent, pupil := k.As(f.Teacher), k.As(f.Parent), k.As(f.Pupil)
+	jsonH := http.Header{"Content-Type": {"application/json"}, "Sec-Fetch-Site": {"same-origin"}}
+	post := func(c *apptest.Client, path string, v any) (*http.Response, map[string]any) {
+		t.Helper()
+		b, _ := json.Marshal(v)
+		resp, body := c.Do("POST", path, bytes.NewReader(b), jsonH)
+		var out map[string]any
+		json.Unmarshal([]byte(body), &out)
+		return resp, out
+	}
+	apiErr := func(out map[string]any) map[string]any {
+		e, _ := out["error"].(map[string]any)
+		return e
+	}
+
+	// Recipients offered to the teacher include the class's parents as a group.
+	resp, body := teacher.Get("/api/v1/messagerie/recipients?q=mart")
+	if resp.StatusCode != http.StatusOK || !strings.Contains(body, `"Responsables — 4e A"`) || !strings.Contains(body, `"Sophie MARTIN"`) {
+		t.Fatalf("recipients: %d %s", resp.StatusCode, body)
+	}
+	// A pupil writing to a pupil of another school: a JSON error naming the field.
+	resp, out := post(pupil, "/api/v1/messagerie/messages", map[string]any{"to": []string{"p:" + f.OtherPupil.ID}, "subject": "Salut"})
+	if e := apiErr(out); resp.StatusCode != http.StatusBadRequest || e["code"] != "invalid" || e["field"] != "to" || !strings.Contains(e["message"].(string), "règles de communication") {
+		t.Fatalf("forbidden recipient: %d %v", resp.StatusCode, out)
+	}
+	resp, out = post(pupil, "/api/v1/messagerie/messages", map[string]any{"to": []string{"x:1"}})
+	if resp.StatusCode != http.StatusBadRequest || apiErr(out)["field"] != "to" {
+		t.Fatalf("bad token: %d %v", resp.StatusCode, out)
+	}
+	resp, _ = pupil.Do("POST", "/api/v1/messagerie/messages", strings.NewReader("{"), jsonH)
+	if resp.StatusCode != http.StatusBadRequest {
+		t.Fatalf("bad JSON: %d", resp.StatusCode)
+	}
+
+	// A draft with an attachment, sent with bcc.
+	resp, out = post(teacher, "/api/v1/messagerie/drafts", map[string]any{"to": []string{"g:" + groupID(t, k, "Responsable")}, "bcc": []string{"p:" + f.Head.ID}, "subject": "Conseil de classe", "body": "Le 12."})
+	if resp.StatusCode != http.StatusCreated {
+		t.Fatalf("draft: %d %v", resp.StatusCode, out)
+	}
+	draft := out["id"].(string)
+	var buf bytes.Buffer
+	mw := multipart.NewWriter(&buf)
+	fw, _ := mw.CreateFormFile("file", "ordre-du-jour.txt")
+	fw.Write([]byte("1. Bilan"))
+	mw.Close()
+	resp, body = teacher.Do("POST", "/api/v1/messagerie/drafts/"+draft+"/attachments", &buf, http.Header{"Content-Type": {mw.FormDataContentType()}, "Sec-Fetch-Site": {"same-origin"}})
+	if resp.StatusCode != http.StatusCreated || !strings.Contains(body, `"ordre-du-jour.txt"`) {
+		t.Fatalf("attach: %d %s", resp.StatusCode, body)
+	}
+	resp, out = post(teacher, "/api/v1/messagerie/drafts/"+draft+"/send", nil)
+	if resp.StatusCode != http.StatusCreated || out["recipients"] != float64(2) {
+		t.Fatalf("send: %d %v", resp.StatusCode, out)
+	}
+
+	// The parent lists, reads (no bcc shown), downloads.
+	_, body = parent.Get("/api/v1/messagerie/messages")
+	var list struct {
+		Messages []struct {
+			ID     string
+			Unread bool
+		}
+	}
+	json.Unmarshal([]byte(body), &list)
+	if len(list.Messages) != 1 || list.Messages[0].ID != draft || !list.Messages[0].Unread {
+		t.Fatalf("parent's list: %s", body)
+	}
+	_, body = parent.Get("/api/v1/messagerie/messages/" + draft)
+	var msg struct {
+		Bcc         []any
+		To          []struct{ Kind, Name string }
+		Attachments []struct{ URL string }
+	}
+	json.Unmarshal([]byte(body), &msg)
+	if len(msg.Bcc) != 0 || len(msg.To) != 1 || msg.To[0].Kind != "group" || len(msg.Attachments) != 1 {
+		t.Fatalf("parent's message: %s", body)
+	}
+	if resp, data := parent.Get(msg.Attachments[0].URL); resp.StatusCode != http.StatusOK || data != "1. Bilan" {
+		t.Fatalf("download: %d %q", resp.StatusCode, data)
+	}
+	if resp, body := k.As(f.Admin).Get("/api/v1/messagerie/messages/" + draft); resp.StatusCode != http.StatusNotFound || !strings.Contains(body, `"not_found"`) {
+		t.Fatalf("admin reads: %d %s", resp.StatusCode, body)
+	}
+
+	// Read by, recall.
+	_, body = teacher.Get("/api/v1/messagerie/messages/" + draft + "/read-by")
+	if !strings.Contains(body, `"read":1`) || !strings.Contains(body, `"recipients":2`) {
+		t.Fatalf("read-by: %s", body)
+	}
+	resp, out = post(teacher, "/api/v1/messagerie/messages/"+draft+"/recall", nil)
+	if resp.StatusCode != http.StatusOK || out["recalled"] != float64(1) {
+		t.Fatalf("recall: %d %v", resp.StatusCode, out)
+	}
+	if resp, _ := parent.Get("/api/v1/messagerie/messages/" + draft + "/read-by"); resp.StatusCode != http.StatusNotFound {
+		t.Fatalf("recipient's read-by: %d", resp.StatusCode)
+	}
+	// Search and folders.
+	_, body = parent.Get("/api/v1/messagerie/search?q=conseil")
+	if !strings.Contains(body, "Conseil de classe") {
+		t.Fatalf("search: %s", body)
+	}
+	_, body = parent.Get("/api/v1/messagerie/folders")
+	if !strings.Contains(body, `"Boîte de réception"`) {
+		t.Fatalf("folders: %s", body)
+	}
+	if resp, body := k.Client().Get("/api/v1/messagerie/folders"); resp.StatusCode != http.StatusUnauthorized || !strings.Contains(body, "unauthenticated") {
+		t.Fatalf("anonymous: %d %s", resp.StatusCode, body)
+	}
+}
+
+func TestMessagerieModerationPages(t *testing.T) {
+	k := apptest.New(t)
+	f := k.School
+	teacher, parent, head, pupil := k.As(f.Teacher), k.As(f.Parent), k.As(f.Head), k.As(f.Pupil)
+	resp, _ := teacher.Post("/messagerie/brouillons", url.Values{"action": {"send"}, "to": {"p:" + f.Parent.ID, "p:" + f.Pupil.ID}, "subject": {"Message déplacé"}, "body": {"Propos à retirer."}})
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("send: %d", resp.StatusCode)
+	}
+	msgID := strings.TrimPrefix(resp.Header.Get("Location"), "/messagerie/messages/")
+	// Not reported yet: the head of school sees nothing of it.
+	_, body := head.Get("/messagerie/moderation")
+	lacks(t, body, "Message déplacé")
+	contains(t, body, "Aucun message signalé")
+	if resp, _ := head.Get("/messagerie/moderation/" + msgID); resp.StatusCode != http.StatusNotFound {
+		t.Fatalf("unreported message open to the moderator: %d", resp.StatusCode)
+	}
+	if resp, _ := pupil.Get("/messagerie/moderation"); resp.StatusCode != http.StatusForbidden {
+		t.Fatalf("pupil's moderation page: %d", resp.StatusCode)
+	}
+	resp, _ = parent.Post("/messagerie/messages/"+msgID+"/signaler", url.Values{"reason": {"Propos blessants"}})
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("report: %d", resp.StatusCode)
+	}
+	_, body = head.Get("/messagerie/moderation")
+	contains(t, body, "Message déplacé", "Propos blessants")
+	_, body = head.Get("/messagerie/moderation/" + msgID)
+	contains(t, body, "Propos à retirer.", "Retirer de toutes les boîtes")
+	resp, _ = head.Post("/messagerie/moderation/"+msgID+"/retirer", nil)
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("remove: %d", resp.StatusCode)
+	}
+	_, body = head.Get("/messagerie/moderation")
+	contains(t, body, "retiré de 3 boîte(s)")
+	for _, c := range []*apptest.Client{teacher, parent, pupil} {
+		if resp, _ := c.Get("/messagerie/messages/" + msgID); resp.StatusCode != http.StatusNotFound {
+			t.Fatalf("removed message still there: %d", resp.StatusCode)
+		}
+	}
+}

@@ -8,6 +8,7 @@
   var timer = null;
   var saving = false;
   var again = false;
+  var pendingSubmit = null; // a button pressed while a save was on its way
   function save() {
     if (saving) { again = true; return; }
     saving = true;
@@ -20,7 +21,7 @@
         if (res.ok && res.j.id) {
           form.elements.id.value = res.j.id;
           var t = new Date(res.j.savedAt);
-          status.textContent = status.dataset.saved.replace("%s", t.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" }));
+          status.textContent = status.dataset.saved.replace("%s", t.toLocaleTimeString(document.documentElement.lang || [], { hour: "2-digit", minute: "2-digit" }));
         } else if (res.j && res.j.error) {
           status.textContent = res.j.error.message;
         }
@@ -28,9 +29,25 @@
       .catch(function () { status.textContent = status.dataset.failed; })
       .then(function () {
         saving = false;
-        if (again) { again = false; save(); }
+        if (pendingSubmit) {
+          // The button's POST carries the id the save just got: one draft, not two.
+          var submitter = pendingSubmit;
+          pendingSubmit = null;
+          form.requestSubmit(submitter);
+        } else if (again) {
+          again = false;
+          save();
+        }
       });
   }
+  form.addEventListener("submit", function (ev) {
+    clearTimeout(timer);
+    again = false;
+    if (saving) {
+      ev.preventDefault();
+      pendingSubmit = ev.submitter || form.querySelector("#save-draft");
+    }
+  });
   form.addEventListener("input", function (ev) {
     if (ev.target && (ev.target.name === "files" || ev.target.name === "person_q")) return;
     clearTimeout(timer);
