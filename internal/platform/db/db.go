@@ -315,11 +315,30 @@ func In(start, count int) string {
 // directory, an import), whose new row counts the planner would otherwise not know of
 // until autovacuum comes by, choosing sequential scans meanwhile.
 func (d *DB) Analyze(ctx context.Context) error {
-	stmt := "ANALYZE"
-	if d.Dialect == SQLite {
-		stmt = "PRAGMA optimize=0x10002" // analyze every table that needs it
+	if d.Dialect == Postgres {
+		_, err := d.DB.ExecContext(ctx, "ANALYZE")
+		return err
 	}
-	_, err := d.DB.ExecContext(ctx, stmt)
+	// Analyze every table that needs it, then keep only the per-index statistics
+	// (sqlite_stat1): with the per-value samples of sqlite_stat4, SQLite prepares a
+	// statement again each time a bound value might change its plan, which doubled
+	// the cost of every parameterized query of the hot pages.
+	conn, err := d.DB.Conn(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, "PRAGMA optimize=0x10002"); err != nil {
+		return err
+	}
+	var stat4 int
+	if err := conn.QueryRowContext(ctx, `SELECT COUNT(*) FROM sqlite_schema WHERE name = 'sqlite_stat4'`).Scan(&stat4); err != nil || stat4 == 0 {
+		return err
+	}
+	if _, err := conn.ExecContext(ctx, "DELETE FROM sqlite_stat4"); err != nil {
+		return err
+	}
+	_, err = conn.ExecContext(ctx, "ANALYZE sqlite_schema") // reload the statistics
 	return err
 }
 

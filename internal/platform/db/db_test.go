@@ -84,3 +84,33 @@ CREATE TRIGGER t_ins BEFORE INSERT ON t FOR EACH ROW EXECUTE FUNCTION t_seven();
 		t.Fatalf("versions=%d err=%v", versions, err)
 	}
 }
+
+// Analyze leaves SQLite the per-index statistics only: the per-value samples would
+// make it prepare parameterized statements again on every execution.
+func TestAnalyzeKeepsNoValueSamples(t *testing.T) {
+	ctx := context.Background()
+	d := ForTest(t)
+	if d.Dialect != SQLite {
+		t.Skip("SQLite statistics")
+	}
+	if _, err := d.ExecContext(ctx, `CREATE TABLE p (id INTEGER PRIMARY KEY, k TEXT NOT NULL)`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := d.ExecContext(ctx, `CREATE INDEX p_k ON p(k)`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := d.ExecContext(ctx, `WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i+1 FROM n WHERE i < 2000)
+		INSERT INTO p(id, k) SELECT i, 'k' || (i % 7) FROM n`); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Analyze(ctx); err != nil {
+		t.Fatal(err)
+	}
+	var stat1, stat4 int
+	if err := d.QueryRowContext(ctx, `SELECT COUNT(*) FROM sqlite_stat1`).Scan(&stat1); err != nil || stat1 == 0 {
+		t.Fatalf("sqlite_stat1: %d rows, %v", stat1, err)
+	}
+	if err := d.QueryRowContext(ctx, `SELECT COUNT(*) FROM sqlite_stat4`).Scan(&stat4); err != nil || stat4 != 0 {
+		t.Fatalf("sqlite_stat4: %d rows, %v", stat4, err)
+	}
+}
