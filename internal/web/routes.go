@@ -42,6 +42,7 @@ func (s *Server) routes(mux *http.ServeMux) {
 	s.casRoutes(mux)
 	s.oidcRoutes(mux)
 	s.adminRoutes(mux)
+	s.newsRoutes(mux) // Actualités and the public site, with their API
 	s.apiRoutes(mux)
 
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
