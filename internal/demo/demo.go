@@ -12,6 +12,7 @@ import (
 
 	"github.com/preau-ent/preau/internal/account"
 	"github.com/preau-ent/preau/internal/directory"
+	"github.com/preau-ent/preau/internal/news"
 	"github.com/preau-ent/preau/internal/platform/actor"
 	"github.com/preau-ent/preau/internal/portal"
 	"github.com/preau-ent/preau/internal/rights"
@@ -32,6 +33,7 @@ type Services struct {
 	Accounts  *account.Service
 	Rights    *rights.Service
 	Portals   *portal.Service
+	News      *news.Service // nil: no demo news nor public sites
 }
 
 // ErrAlreadyLoaded is returned when the demo schools exist already.
@@ -115,6 +117,8 @@ func Load(ctx context.Context, svc Services, baseHost string, seed uint64) ([]Lo
 	}
 
 	var sophie directory.Person // a parent with children in the collège and the école
+	var college directory.Structure
+	var collegeHead directory.Person
 	for si, sc := range schools {
 		st, err := dir.CreateStructure(ctx, sys, directory.StructureInput{Kind: sc.kind, ParentID: dept.ID, UAI: sc.uai, Name: sc.name, City: sc.city, ExternalID: "DEMO-" + sc.uai})
 		if err != nil {
@@ -150,6 +154,9 @@ func Load(ctx context.Context, svc Services, baseHost string, seed uint64) ([]Lo
 		}
 		if err := activate(head, "direction et administration locale — "+sc.name); err != nil {
 			return nil, err
+		}
+		if si == 0 {
+			college, collegeHead = st, head
 		}
 		if sc.kind == directory.KindEtablissement {
 			cpe, err := newPerson(randomFirst(rng), randomLast(rng), directory.Personnel, st.ID)
@@ -241,6 +248,11 @@ func Load(ctx context.Context, svc Services, baseHost string, seed uint64) ([]Lo
 			ColorPrimary: []string{"#1f4e8c", "#0b6b5d", "#8a3b12"}[si], ColorAccent: "#b3441e",
 			PublicationDirector: head.DisplayName() + map[bool]string{true: ", directrice de l'école", false: ", chef d'établissement"}[si == 2],
 			LegalNotice:         "Portail de l'établissement " + sc.name + " (données de démonstration).", Contact: "Secrétariat — " + sc.city}); err != nil {
+			return nil, err
+		}
+	}
+	if svc.News != nil {
+		if err := demoNews(ctx, svc.News, sys, region, dept, college, collegeHead); err != nil {
 			return nil, err
 		}
 	}
