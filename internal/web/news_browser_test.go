@@ -72,6 +72,18 @@ func TestBrowserNews(t *testing.T) {
 	check(parent, "tableau-de-bord-parent", "Actualités", "Transport scolaire : nouvelles lignes")
 	parent.ClickAndWait("main a[href^='/actualites/']")
 	check(parent, "actualite-parent", "Nouveaux horaires", "Signaler ce contenu")
+	parent.Click(".report summary")
+	parent.Fill("#f-reason", "Les horaires de la ligne 12 sont faux.")
+	parent.Submit("form[action$='/signaler']")
+	check(parent, "signalement-envoye", "signalement est transmis")
+
+	// The Département's administrator moderates its content.
+	dep.Navigate(partnerBase + "/actualites/moderation")
+	check(dep, "moderation", "Les horaires de la ligne 12 sont faux.")
+	dep.Submit(".moderate button[value='dismiss']")
+	check(dep, "moderation-traitee", "Aucun signalement")
+	dep.Navigate(partnerBase + "/actualites/mes-articles")
+	check(dep, "mes-articles", "Transport scolaire : nouvelles lignes")
 
 	// The collège's public site, for a visitor.
 	s := k.App.Services.News
@@ -102,4 +114,16 @@ func TestBrowserNews(t *testing.T) {
 	check(visitor, "site-actualite", "Samedi 14 mars")
 	visitor.Navigate(schoolBase + "/mentions-legales")
 	check(visitor, "site-mentions")
+
+	// The collège's head edits the public site.
+	head := b.NewIncognito()
+	login(head, schoolBase, f.Head.Login)
+	head.Navigate(schoolBase + "/site/gestion")
+	check(head, "site-gestion", "Restauration scolaire", "Contact et informations pratiques")
+	head.ClickAndWait("a[href^='/site/gestion/pages/nouvelle']")
+	check(head, "site-nouvelle-page", "Adresse de la page")
+	head.Fill("#f-title", "Fournitures scolaires")
+	head.Fill("#f-body", "<p>La liste des fournitures par niveau.</p>")
+	head.Submit("form[action^='/site/gestion/pages/nouvelle'] button[type='submit']")
+	check(head, "site-page-creee", "Fournitures scolaires")
 }

@@ -212,8 +212,12 @@ func TestPublicSite(t *testing.T) {
 	if !strings.Contains(home, "Remise des prix") || resp.Header.Get("ETag") == etag {
 		t.Fatal("public home did not change after a publication")
 	}
-	if r, body := v.Get("/site/transport-scolaire"); r.StatusCode != http.StatusOK || !strings.Contains(body, "Ligne 12") {
-		t.Fatalf("public page: %d", r.StatusCode)
+	r, body := v.Get("/site/transport-scolaire")
+	if r.StatusCode != http.StatusOK || !strings.Contains(body, "Ligne 12") || r.Header.Get("Cache-Control") != "public, max-age=60" {
+		t.Fatalf("public page: %d %v", r.StatusCode, r.Header)
+	}
+	if r, _ := v.Do("GET", "/site/transport-scolaire", nil, http.Header{"If-Modified-Since": {r.Header.Get("Last-Modified")}}); r.StatusCode != http.StatusNotModified {
+		t.Fatalf("conditional page request: %d", r.StatusCode)
 	}
 	if r, body := v.Get("/actualites/" + openID); r.StatusCode != http.StatusOK || !strings.Contains(body, "Portes ouvertes samedi : détails") || strings.Contains(body, "Signaler") {
 		t.Fatalf("public item: %d\n%s", r.StatusCode, body)
@@ -227,7 +231,7 @@ func TestPublicSite(t *testing.T) {
 	}
 
 	// Atom 1.0, read by an independent parser.
-	resp, body := v.Get("/actualites.atom")
+	resp, body = v.Get("/actualites.atom")
 	if resp.StatusCode != http.StatusOK || !strings.HasPrefix(resp.Header.Get("Content-Type"), "application/atom+xml") {
 		t.Fatalf("feed: %d %s", resp.StatusCode, resp.Header.Get("Content-Type"))
 	}

@@ -182,16 +182,27 @@ func (s *Server) sitePage(w http.ResponseWriter, r *http.Request) {
 	}
 	p := s.page(r, "", siteData{Page: pg, Pages: pages, Public: st(r).person == nil})
 	p.Title = pg.Title
-	if st(r).person == nil {
-		w.Header().Set("Vary", "Cookie, Accept-Language")
-		w.Header().Set("Last-Modified", pg.UpdatedAt.UTC().Format(http.TimeFormat))
-		if t, err := http.ParseTime(r.Header.Get("If-Modified-Since")); err == nil && !pg.UpdatedAt.Truncate(time.Second).After(t) {
-			w.WriteHeader(http.StatusNotModified)
-			return
-		}
+	if st(r).person != nil {
+		s.render(w, r, http.StatusOK, "site_page", p)
+		return
 	}
-	s.render(w, r, http.StatusOK, "site_page", p)
-	// render says no-store; a published page may be kept a minute by the visitor.
+	// A visitor's copy may be kept a minute, and revalidated by its date.
+	if t, err := http.ParseTime(r.Header.Get("If-Modified-Since")); err == nil && !pg.UpdatedAt.Truncate(time.Second).After(t) {
+		w.WriteHeader(http.StatusNotModified)
+		return
+	}
+	p.Flash = ""
+	var buf bytes.Buffer
+	if err := s.pages["site_page"].ExecuteTemplate(&buf, "layout", p); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	h := w.Header()
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	h.Set("Cache-Control", "public, max-age=60")
+	h.Set("Vary", "Cookie, Accept-Language")
+	h.Set("Last-Modified", pg.UpdatedAt.UTC().Format(http.TimeFormat))
+	w.Write(buf.Bytes())
 }
 
 // ---- Atom ----
