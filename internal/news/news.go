@@ -145,7 +145,7 @@ type Service struct {
 	Notify NotifyFunc
 	now    func() time.Time
 
-	vmu      sync.Mutex
+	vmu      sync.RWMutex
 	versions map[string]cachedVersion
 }
 

@@ -49,20 +49,15 @@ type siteEntry struct {
 	built   time.Time
 }
 
-var publicSites = struct {
-	mu    sync.Mutex
-	byApp map[*news.Service]*siteCache
-}{byApp: map[*news.Service]*siteCache{}}
+// publicSites holds one siteCache per application (tests run several): *news.Service → *siteCache.
+var publicSites sync.Map
 
 func (s *Server) siteCache() *siteCache {
-	publicSites.mu.Lock()
-	defer publicSites.mu.Unlock()
-	c, ok := publicSites.byApp[s.svc.News]
-	if !ok {
-		c = &siteCache{entries: map[string]*siteEntry{}}
-		publicSites.byApp[s.svc.News] = c
+	if c, ok := publicSites.Load(s.svc.News); ok {
+		return c.(*siteCache)
 	}
-	return c
+	c, _ := publicSites.LoadOrStore(s.svc.News, &siteCache{entries: map[string]*siteEntry{}})
+	return c.(*siteCache)
 }
 
 type siteData struct {
