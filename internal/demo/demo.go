@@ -14,6 +14,7 @@ import (
 	"github.com/preau-ent/preau/internal/chat"
 	"github.com/preau-ent/preau/internal/directory"
 	"github.com/preau-ent/preau/internal/messaging"
+	"github.com/preau-ent/preau/internal/news"
 	"github.com/preau-ent/preau/internal/notify"
 	"github.com/preau-ent/preau/internal/platform/actor"
 	"github.com/preau-ent/preau/internal/portal"
@@ -38,6 +39,7 @@ type Services struct {
 	Notify    *notify.Service    // nil: no demo notifications
 	Chat      *chat.Service      // optional: a few discussions among the documented logins
 	Messaging *messaging.Service // nil: no demo messages
+	News      *news.Service      // nil: no demo news nor public sites
 }
 
 // ErrAlreadyLoaded is returned when the demo schools exist already.
@@ -124,6 +126,7 @@ func Load(ctx context.Context, svc Services, baseHost string, seed uint64) ([]Lo
 	var seen demoCast           // who the demo notifications go to
 	var paul, lea, collegeHead directory.Person
 	var leaClass directory.Group
+	var college directory.Structure
 	for si, sc := range schools {
 		st, err := dir.CreateStructure(ctx, sys, directory.StructureInput{Kind: sc.kind, ParentID: dept.ID, UAI: sc.uai, Name: sc.name, City: sc.city, ExternalID: "DEMO-" + sc.uai})
 		if err != nil {
@@ -162,7 +165,7 @@ func Load(ctx context.Context, svc Services, baseHost string, seed uint64) ([]Lo
 		}
 		if si == 0 {
 			seen.head = head
-			collegeHead = head
+			college, collegeHead = st, head
 		}
 		if sc.kind == directory.KindEtablissement {
 			cpe, err := newPerson(randomFirst(rng), randomLast(rng), directory.Personnel, st.ID)
@@ -273,6 +276,11 @@ func Load(ctx context.Context, svc Services, baseHost string, seed uint64) ([]Lo
 	if svc.Messaging != nil {
 		if err := demoMessages(ctx, svc.Messaging, paul, sophie, lea, collegeHead); err != nil {
 			return nil, fmt.Errorf("messages de démonstration : %w", err)
+		}
+	}
+	if svc.News != nil {
+		if err := demoNews(ctx, svc.News, sys, region, dept, college, collegeHead); err != nil {
+			return nil, err
 		}
 	}
 	return logins, nil

@@ -145,7 +145,7 @@ type Service struct {
 	Notify NotifyFunc
 	now    func() time.Time
 
-	vmu      sync.Mutex
+	vmu      sync.RWMutex
 	versions map[string]cachedVersion
 }
 
@@ -348,7 +348,9 @@ type Input struct {
 const itemCols = `i.id, i.thread_id, t.name, i.structure_id, st.name, i.author_id, COALESCE(p.first_name || ' ' || p.last_name, ''), i.title, i.body, i.headline, i.public, i.state,
 	i.publish_at, i.expire_at, i.target, i.note, i.created_at, i.updated_at`
 
-const itemFrom = ` FROM news_items i JOIN news_threads t ON t.id=i.thread_id JOIN structures st ON st.id=i.structure_id LEFT JOIN persons p ON p.id=i.author_id`
+const itemJoins = ` JOIN news_threads t ON t.id=i.thread_id JOIN structures st ON st.id=i.structure_id LEFT JOIN persons p ON p.id=i.author_id`
+
+const itemFrom = ` FROM news_items i` + itemJoins
 
 func scanItem(sc scanner) (Item, error) {
 	var it Item
@@ -777,19 +779,28 @@ func (s *Service) setState(ctx context.Context, a actor.Actor, it Item, t Thread
 
 // ---- Reading ----
 
-// visibleSQL selects the published, current items a person may read: those targeted
-// to one of their structures (or their children's) for their profile, whole structure
-// or one of their classes (their children's, the ones they teach). One query over
-// the targets' primary key and the directory's indexes.
-const visibleSQL = ` WHERE i.state='published' AND i.publish_at <= $1 AND (i.expire_at = 0 OR i.expire_at > $1) AND i.id IN (
-	SELECT tg.item_id FROM news_targets tg WHERE tg.structure_id IN (
+// audienceSQL matches the targets that reach a person ($2, of profile $3): one of
+// their structures (or their children's), for every profile or theirs, the whole
+// structure or one of their classes (their children's, the ones they teach). Each
+// part is an indexed lookup: the targets' primary key starts with the structure.
+const audienceSQL = `tg.structure_id IN (
 		SELECT ps.structure_id FROM person_structures ps WHERE ps.person_id = $2
 		UNION SELECT cs.structure_id FROM person_links l JOIN person_structures cs ON cs.person_id = l.child_id WHERE l.parent_id = $2)
 	AND tg.profile IN ('', $3)
 	AND (tg.class_id = '' OR tg.class_id IN (
 		SELECT gm.group_id FROM group_members gm WHERE gm.person_id = $2
 		UNION SELECT cm.group_id FROM person_links l2 JOIN group_members cm ON cm.person_id = l2.child_id WHERE l2.parent_id = $2
-		UNION SELECT te.group_id FROM teaching te WHERE te.teacher_id = $2)))`
+		UNION SELECT te.group_id FROM teaching te WHERE te.teacher_id = $2))`
+
+// feedSQL is the one query behind a reader's news: the items their targets reach,
+// looked up by primary key, kept if published and current ($1 is now), headlines
+// first, then newest first. It starts from the targets (CROSS JOIN keeps SQLite's
+// planner to that order), so that its cost follows what reaches the reader, not
+// every item of the deployment.
+const feedSQL = `SELECT ` + itemCols + ` FROM (SELECT DISTINCT tg.item_id FROM news_targets tg WHERE ` + audienceSQL + `) v
+	CROSS JOIN news_items i` + itemJoins + `
+	WHERE i.id = v.item_id AND i.state='published' AND i.publish_at <= $1 AND (i.expire_at = 0 OR i.expire_at > $1)
+	ORDER BY i.headline DESC, i.publish_at DESC, i.id LIMIT $4`
 
 // Feed returns the items the person may read, headlines first, then newest first.
 func (s *Service) Feed(ctx context.Context, a actor.Actor, limit int) ([]Item, error) {
@@ -799,13 +810,13 @@ func (s *Service) Feed(ctx context.Context, a actor.Actor, limit int) ([]Item, e
 	if limit <= 0 || limit > 200 {
 		limit = 50
 	}
-	return s.queryItems(ctx, `SELECT `+itemCols+itemFrom+visibleSQL+` ORDER BY i.headline DESC, i.publish_at DESC, i.id LIMIT $4`,
-		s.now().UnixMilli(), a.PersonID, a.Profile, limit)
+	return s.queryItems(ctx, feedSQL, s.now().UnixMilli(), a.PersonID, a.Profile, limit)
 }
 
+// targeted tells whether an item reaches the person (whether it is live is the caller's).
 func (s *Service) targeted(ctx context.Context, a actor.Actor, id string) (bool, error) {
 	var one int
-	err := s.db.QueryRowContext(ctx, `SELECT 1 FROM news_items i`+visibleSQL+` AND i.id = $4`, s.now().UnixMilli(), a.PersonID, a.Profile, id).Scan(&one)
+	err := s.db.QueryRowContext(ctx, `SELECT 1 FROM news_targets tg WHERE tg.item_id = $1 AND `+audienceSQL+` LIMIT 1`, id, a.PersonID, a.Profile).Scan(&one)
 	if errors.Is(err, sql.ErrNoRows) {
 		return false, nil
 	}

@@ -267,9 +267,9 @@ func bump(ctx context.Context, q db.Querier, structureID string) error {
 // Version is the number of changes of a structure's public site so far: pages built
 // from it stay good while it does not change.
 func (s *Service) Version(ctx context.Context, structureID string) (int64, error) {
-	s.vmu.Lock()
+	s.vmu.RLock()
 	c, ok := s.versions[structureID]
-	s.vmu.Unlock()
+	s.vmu.RUnlock()
 	if ok && time.Since(c.at) < versionTTL {
 		return c.v, nil
 	}

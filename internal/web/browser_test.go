@@ -29,7 +29,9 @@ func TestBrowserProfiles(t *testing.T) {
 	} {
 		t.Run(who.name, func(t *testing.T) {
 			tab := b.NewIncognito().WithT(t)
+			// A visitor lands on the school's public site, whose first link is the login.
 			tab.Navigate(base + "/")
+			tab.ClickAndWait("main a[href='/connexion']")
 			if !strings.Contains(tab.Location(), "/connexion") {
 				t.Fatalf("visitor not sent to login: %s", tab.Location())
 			}

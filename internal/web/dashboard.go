@@ -5,6 +5,7 @@ import (
 
 	"github.com/preau-ent/preau/internal/connector"
 	"github.com/preau-ent/preau/internal/directory"
+	"github.com/preau-ent/preau/internal/news"
 	"github.com/preau-ent/preau/internal/rights"
 )
 
@@ -13,14 +14,15 @@ type dashboardData struct {
 	Services  []connector.Connector // connected services, as tiles after the apps
 	Situation directory.Situation
 	Notify    *notifyBlock // the latest notifications
+	News      []news.Item  // the latest news for the person, headlines first
 }
 
-// home is the dashboard of a signed-in person; visitors go to the login page (the
-// public site of the school comes with the publishing service).
+// home is the dashboard of a signed-in person; visitors see the portal's public
+// site (the default portal has none: they go to the login page).
 func (s *Server) home(w http.ResponseWriter, r *http.Request) {
 	me := st(r).person
 	if me == nil {
-		http.Redirect(w, r, "/connexion", http.StatusSeeOther)
+		s.publicHome(w, r)
 		return
 	}
 	sit, err := s.svc.Directory.SituationOf(r.Context(), *me)
@@ -47,6 +49,11 @@ func (s *Server) home(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	p := s.page(r, "dashboard.title", dashboardData{Apps: apps, Services: services, Situation: sit, Notify: nb})
+	latest, err := s.svc.News.Feed(r.Context(), actorOf(r), 5)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	p := s.page(r, "dashboard.title", dashboardData{Apps: apps, Services: services, Situation: sit, Notify: nb, News: latest})
 	s.render(w, r, http.StatusOK, "dashboard", p)
 }

@@ -47,6 +47,7 @@ func (s *Server) routes(mux *http.ServeMux) {
 	s.messagerieRoutes(mux)
 	s.notifyRoutes(mux)
 	s.chatRoutes(mux)
+	s.newsRoutes(mux) // Actualités and the public site, with their API
 	s.apiRoutes(mux)
 
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {

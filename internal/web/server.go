@@ -152,6 +152,10 @@ func (s *Server) Housekeeping(ctx context.Context) {
 			} else if ended+purged > 0 {
 				slog.Info("délais de conservation de l'annuaire", "accès retirés", ended, "personnes supprimées", purged)
 			}
+			// Readers of scheduled news are told when its date comes.
+			if _, err := s.svc.News.NotifyDue(ctx); err != nil {
+				slog.Error("actualités programmées", "err", err)
+			}
 			if err := s.svc.CAS.Purge(ctx); err != nil {
 				slog.Error("purge des tickets CAS", "err", err)
 			}
