@@ -15,25 +15,6 @@ import (
 	"github.com/preau-ent/preau/internal/platform/ids"
 )
 
-// personRef is what the import knows of a person with a jointure.
-type personRef struct {
-	id        string
-	category  string
-	sum       uint64 // checksum of the attributes last imported (0: none, or to be redone)
-	structSum uint64 // hash of the structures last imported: a change is a move
-	removedAt int64
-	// seen says what this import did with the person: nothing yet, read it from the
-	// export, or deleted it (a delta); a full export that lists a jointure twice is
-	// refused on the second record.
-	seen int8
-}
-
-const (
-	notSeen int8 = iota
-	seenPresent
-	seenDeleted
-)
-
 // structRef is an AAF structure as the import knows it.
 type structRef struct {
 	id   string
@@ -59,18 +40,18 @@ type run struct {
 	groups     map[string]string // structure id, kind, code → group id (this year's)
 	subjects   map[string]string // structure id, code → subject id
 	labels     map[string]string // subject code → label, from the MatiereEducNat files
-	persons    map[string]*personRef
+	persons    *people
+	personIDs  *ids.Sequence   // the ids of the persons the import creates
 	scope      map[string]bool // structures a full export covers
 
 	findPerson, updatePerson, markPerson, personAttrs *sql.Stmt
-	resetCache                                        bool
 }
 
 func newRun(ctx context.Context, im *Importer, tx *sql.Tx, rep *Report, files []plannedFile) (*run, error) {
 	r := &run{ctx: ctx, im: im, tx: tx, rep: rep, files: files, full: rep.Kind == KindFull, now: im.opts.Now(),
 		year: im.dir.SchoolYearNow(), byJointure: map[string]*structRef{}, byUAI: map[string]*structRef{},
 		groups: map[string]string{}, subjects: map[string]string{}, labels: map[string]string{},
-		persons: map[string]*personRef{}, scope: map[string]bool{}}
+		persons: newPeople(), personIDs: ids.NewSequence(), scope: map[string]bool{}}
 	// The lock row: a second import waits here until the first one ends, so that
 	// they never share the work tables.
 	if _, err := tx.ExecContext(ctx, `UPDATE aaf_lock SET imported_at = $1 WHERE id = 1`, r.now.UnixMilli()); err != nil {
@@ -78,15 +59,6 @@ func newRun(ctx context.Context, im *Importer, tx *sql.Tx, rep *Report, files []
 	}
 	if err := r.clearWork(); err != nil {
 		return nil, err
-	}
-	if im.db.Dialect == db.SQLite {
-		// SQLite's default page cache (2 MB) makes a large import re-read its own
-		// pages from the write-ahead log over and over; this connection gets a
-		// bigger one for the import and the default back at the end.
-		if _, err := tx.ExecContext(ctx, `PRAGMA cache_size = -131072`); err != nil {
-			return nil, err
-		}
-		r.resetCache = true
 	}
 	r.bulk = newBulk(tx, im.db.Dialect, r.year)
 	r.logins = directory.NewLoginAllocator(tx)
@@ -124,11 +96,6 @@ func newRun(ctx context.Context, im *Importer, tx *sql.Tx, rep *Report, files []
 }
 
 func (r *run) close() {
-	if r.resetCache {
-		if _, err := r.tx.ExecContext(context.WithoutCancel(r.ctx), `PRAGMA cache_size = -2000`); err != nil {
-			slog.Warn("import AAF : cache SQLite non rétabli", "err", err)
-		}
-	}
 	for _, st := range []*sql.Stmt{r.findPerson, r.updatePerson, r.markPerson, r.personAttrs} {
 		if st != nil {
 			st.Close()
@@ -151,14 +118,16 @@ func (r *run) clearWork() error {
 const personRefSQL = `SELECT p.id, p.external_id, p.removed_at, COALESCE(a.category, ''), COALESCE(a.checksum, ''), COALESCE(a.structures, '')
 	FROM persons p LEFT JOIN aaf_persons a ON a.person_id = p.id`
 
-func scanPersonRef(sc interface{ Scan(...any) error }) (string, *personRef, error) {
-	var ext, sum, ssum string
-	p := &personRef{}
-	if err := sc.Scan(&p.id, &ext, &p.removedAt, &p.category, &sum, &ssum); err != nil {
-		return "", nil, err
+// scanPersonRef reads a row of personRefSQL into the people.
+func (r *run) scanPersonRef(sc interface{ Scan(...any) error }) (*personRef, error) {
+	var id, ext, cat, sum, ssum string
+	var removedAt int64
+	if err := sc.Scan(&id, &ext, &removedAt, &cat, &sum, &ssum); err != nil {
+		return nil, err
 	}
-	p.sum, p.structSum = parseSum(sum), parseSum(ssum)
-	return ext, p, nil
+	p := r.persons.add(ext, id, cat)
+	p.removedAt, p.sum, p.structSum = removedAt, parseSum(sum), parseSum(ssum)
+	return p, nil
 }
 
 // load reads the structures, this year's classes and groups, the subjects and, for a
@@ -229,11 +198,9 @@ func (r *run) load() error {
 	}
 	defer rows.Close()
 	for rows.Next() {
-		ext, p, err := scanPersonRef(rows)
-		if err != nil {
+		if _, err := r.scanPersonRef(rows); err != nil {
 			return err
 		}
-		r.persons[ext] = p
 	}
 	return rows.Err()
 }
@@ -244,19 +211,15 @@ func groupKey(structureID, kind, code string) string {
 
 // person returns the person with this jointure, or nil.
 func (r *run) person(jointure string) (*personRef, error) {
-	if p, ok := r.persons[jointure]; ok || r.full {
+	if p, ok := r.persons.get(jointure); ok || r.full {
 		return p, nil
 	}
-	_, p, err := scanPersonRef(r.findPerson.QueryRowContext(r.ctx, jointure))
+	p, err := r.scanPersonRef(r.findPerson.QueryRowContext(r.ctx, jointure))
 	if errors.Is(err, sql.ErrNoRows) {
-		r.persons[jointure] = nil
+		r.persons.absent(jointure)
 		return nil, nil
 	}
-	if err != nil {
-		return nil, err
-	}
-	r.persons[jointure] = p
-	return p, nil
+	return p, err
 }
 
 // run reads the files in order and applies them, then does what needs every file
@@ -547,6 +510,10 @@ func (r *run) personRecord(f plannedFile, rec *Record, cat string) error {
 	if err != nil {
 		return err
 	}
+	var pid, pcat string
+	if p != nil {
+		pid, pcat = r.persons.id(p), r.persons.category(p)
+	}
 	if p != nil && p.seen != notSeen {
 		if r.full && rec.Op != OpDelete && p.seen == seenPresent {
 			r.reject(f, rec, j, "", "jointure en double dans l'export : seul le premier enregistrement est importé")
@@ -566,22 +533,22 @@ func (r *run) personRecord(f plannedFile, rec *Record, cat string) error {
 		p.seen = seenDeleted
 		if p.removedAt == 0 {
 			p.removedAt = r.now.UnixMilli()
-			if _, err := r.markPerson.ExecContext(r.ctx, p.removedAt, p.id); err != nil {
+			if _, err := r.markPerson.ExecContext(r.ctx, p.removedAt, pid); err != nil {
 				return err
 			}
 			r.rep.Marked++
 		}
 		return nil
 	}
-	if p != nil && p.category != "" && p.category != cat {
-		r.reject(f, rec, j, "", fmt.Sprintf("jointure déjà utilisée par une personne de catégorie %s", p.category))
+	if p != nil && pcat != "" && pcat != cat {
+		r.reject(f, rec, j, "", fmt.Sprintf("jointure déjà utilisée par une personne de catégorie %s", pcat))
 		return nil
 	}
 	var attrs attrSet
 	if rec.Op == OpModify && p != nil {
 		// A modification carries only what changed: apply it to what was imported.
 		var stored string
-		err := r.personAttrs.QueryRowContext(r.ctx, p.id).Scan(&stored)
+		err := r.personAttrs.QueryRowContext(r.ctx, pid).Scan(&stored)
 		if err != nil && !errors.Is(err, sql.ErrNoRows) {
 			return err
 		}
@@ -628,16 +595,16 @@ func (r *run) personRecord(f plannedFile, rec *Record, cat string) error {
 		if err != nil {
 			return err
 		}
-		p = &personRef{id: ids.New(), category: cat}
-		r.persons[j] = p
-		if err := r.bulk.add(r.ctx, r.bulk.persons, p.id, j, login, d.first, d.last, directory.Fold(d.first), directory.Fold(d.last),
+		pid = r.personIDs.Next()
+		p = r.persons.add(j, pid, cat)
+		if err := r.bulk.add(r.ctx, r.bulk.persons, pid, j, login, d.first, d.last, directory.Fold(d.first), directory.Fold(d.last),
 			d.profile, d.email, d.birth, directory.StatePending, now, now); err != nil {
 			return err
 		}
 		r.rep.Created++
 	} else {
 		if _, err := r.updatePerson.ExecContext(r.ctx, d.first, d.last, directory.Fold(d.first), directory.Fold(d.last), d.profile,
-			d.email, d.birth, now, p.id); err != nil {
+			d.email, d.birth, now, pid); err != nil {
 			return err
 		}
 		if p.removedAt != 0 {
@@ -648,30 +615,31 @@ func (r *run) personRecord(f plannedFile, rec *Record, cat string) error {
 		}
 		r.rep.Updated++
 		for _, b := range []*batch{r.bulk.delStructures, r.bulk.delMembers, r.bulk.delFunctions, r.bulk.delTeaching} {
-			if err := r.bulk.add(r.ctx, b, p.id); err != nil {
+			if err := r.bulk.add(r.ctx, b, pid); err != nil {
 				return err
 			}
 		}
 	}
-	p.seen, p.sum, p.structSum, p.removedAt, p.category = seenPresent, sum, ssum, 0, cat
+	p.seen, p.sum, p.structSum, p.removedAt = seenPresent, sum, ssum, 0
+	r.persons.setCategory(p, cat)
 	for _, sid := range rel.structures {
 		r.scope[sid] = true
-		if err := r.bulk.add(r.ctx, r.bulk.structures, p.id, sid); err != nil {
+		if err := r.bulk.add(r.ctx, r.bulk.structures, pid, sid); err != nil {
 			return err
 		}
 	}
 	for _, gid := range rel.groups {
-		if err := r.bulk.add(r.ctx, r.bulk.members, gid, p.id, "direct"); err != nil {
+		if err := r.bulk.add(r.ctx, r.bulk.members, gid, pid, "direct"); err != nil {
 			return err
 		}
 	}
 	for _, fn := range rel.functions {
-		if err := r.bulk.add(r.ctx, r.bulk.functions, p.id, fn.structure, fn.code, fn.label); err != nil {
+		if err := r.bulk.add(r.ctx, r.bulk.functions, pid, fn.structure, fn.code, fn.label); err != nil {
 			return err
 		}
 	}
 	for _, t := range rel.teaching {
-		if err := r.bulk.add(r.ctx, r.bulk.teaching, p.id, t[0], t[1]); err != nil {
+		if err := r.bulk.add(r.ctx, r.bulk.teaching, pid, t[0], t[1]); err != nil {
 			return err
 		}
 	}
@@ -680,7 +648,7 @@ func (r *run) personRecord(f plannedFile, rec *Record, cat string) error {
 		if hasLinkAttrs(attrs) {
 			// The pupil's record says who its responsables are: its links are
 			// rewritten. A record silent about them leaves them alone.
-			if err := r.bulk.add(r.ctx, r.bulk.owners, p.id); err != nil {
+			if err := r.bulk.add(r.ctx, r.bulk.owners, pid); err != nil {
 				return err
 			}
 		}
@@ -696,10 +664,10 @@ func (r *run) personRecord(f plannedFile, rec *Record, cat string) error {
 			}
 		}
 	}
-	if err := r.bulk.add(r.ctx, r.bulk.aafPersons, p.id, cat, hexSum(sum), hexSum(ssum), encoded, now); err != nil {
+	if err := r.bulk.add(r.ctx, r.bulk.aafPersons, pid, cat, hexSum(sum), hexSum(ssum), encoded, now); err != nil {
 		return err
 	}
-	return r.bulk.add(r.ctx, r.bulk.touched, p.id)
+	return r.bulk.add(r.ctx, r.bulk.touched, pid)
 }
 
 func hasLinkAttrs(a attrSet) bool {
@@ -940,12 +908,14 @@ func (r *run) missing() error {
 			return err
 		}
 	}
-	for _, p := range r.persons {
-		if p != nil && p.seen == notSeen && p.removedAt == 0 && p.category != "" {
-			if err := r.bulk.add(r.ctx, r.bulk.missing, p.id); err != nil {
-				return err
-			}
+	var err error
+	r.persons.each(func(p *personRef) {
+		if err == nil && p.seen == notSeen && p.removedAt == 0 && p.cat != 0 {
+			err = r.bulk.add(r.ctx, r.bulk.missing, r.persons.id(p))
 		}
+	})
+	if err != nil {
+		return err
 	}
 	if err := r.bulk.flush(r.ctx); err != nil {
 		return err
