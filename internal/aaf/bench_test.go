@@ -2,6 +2,7 @@ package aaf_test
 
 import (
 	"context"
+	"log/slog"
 	"os"
 	"runtime"
 	"strconv"
@@ -21,6 +22,10 @@ import (
 // reports around the test binary.
 func BenchmarkImport(b *testing.B) {
 	n := benchPersons()
+	if os.Getenv("PREAU_BENCH_DEBUG") != "" {
+		// The import's steps and their durations.
+		slog.SetLogLoggerLevel(slog.LevelDebug)
+	}
 	o := aaf.GenOptions{Persons: n, Schools: max(1, n/2000), Seed: 1}
 	full, delta := b.TempDir(), b.TempDir()
 	if _, err := aaf.Generate(full, o); err != nil {

@@ -795,7 +795,13 @@ func (r *run) finish() error {
 	if r.im.db.Dialect == db.Postgres {
 		// The work tables were filled inside this transaction: without fresh
 		// statistics the planner takes them for empty and joins them row by row.
-		if _, err := r.exec(`ANALYZE aaf_work_touched, aaf_work_owners, aaf_work_links, persons, person_links, person_structures, group_members`); err != nil {
+		// So are the directory's tables after a large import (the first one
+		// fills them); after a delta their statistics still hold.
+		tables := `aaf_work_touched, aaf_work_owners, aaf_work_links`
+		if r.rep.changed() >= analyzeAfter {
+			tables += `, persons, person_links, person_structures, group_members`
+		}
+		if _, err := r.exec(`ANALYZE ` + tables); err != nil {
 			return err
 		}
 	}
