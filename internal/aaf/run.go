@@ -971,7 +971,8 @@ func (r *run) responsables() error {
 	}
 	if _, err := r.exec(`INSERT INTO person_structures(person_id, structure_id)
 		SELECT DISTINCT l.parent_id, ps.structure_id FROM person_links l JOIN person_structures ps ON ps.person_id = l.child_id
-		WHERE l.parent_id IN ` + touchedResp + ` AND ps.structure_id IN ` + aafStructures + ` ON CONFLICT DO NOTHING`); err != nil {
+		JOIN structures s ON s.id = ps.structure_id AND s.external_id IS NOT NULL
+		WHERE l.parent_id IN ` + touchedResp + ` ON CONFLICT DO NOTHING`); err != nil {
 		return err
 	}
 	orphans, err := db.Strings(r.ctx, r.tx, `SELECT p.external_id FROM persons p WHERE p.id IN `+touchedResp+`
