@@ -126,7 +126,7 @@ func (im *Importer) Import(ctx context.Context, a actor.Actor, source string, fi
 		rep.Files = append(rep.Files, FileStat{Name: f.Name, Type: f.typ})
 	}
 	slog.Info("import AAF", "source", source, "type", kind, "fichiers", len(planned))
-	err = im.db.Tx(ctx, func(tx *sql.Tx) error {
+	err = im.tx(ctx, func(tx *sql.Tx) error {
 		r, err := newRun(ctx, im, tx, rep, planned)
 		if err != nil {
 			return err
@@ -157,11 +157,62 @@ func (im *Importer) Import(ctx context.Context, a actor.Actor, source string, fi
 		}
 		return rep, err
 	}
-	if err := im.db.Analyze(ctx); err != nil {
-		slog.Warn("statistiques de la base non rafraîchies après l'import", "err", err)
+	// A delta that changed a few hundred persons leaves the statistics as they
+	// were (the database's own maintenance follows such changes); analyzing the
+	// whole database after it would take longer than the delta itself.
+	if rep.changed() >= analyzeAfter {
+		if err := im.db.Analyze(ctx); err != nil {
+			slog.Warn("statistiques de la base non rafraîchies après l'import", "err", err)
+		}
 	}
 	return rep, nil
 }
+
+// importPragmas tune the SQLite connection of an import, and restore are the defaults
+// it gets back afterwards. A page cache larger than the default 2 MB keeps the pages
+// of the indexes a large import writes all over (logins, names) instead of reading
+// them back from the write-ahead log again and again. Statements that may fail
+// half-way keep the pages they change in a statement journal, a temporary file by
+// default: in memory, the import's many multi-row statements make no system call
+// for it.
+var (
+	importPragmas = []string{`PRAGMA cache_size = -32768`, `PRAGMA temp_store = MEMORY`}
+	restore       = []string{`PRAGMA cache_size = -2000`, `PRAGMA temp_store = DEFAULT`}
+)
+
+// tx runs fn in the import's transaction, on a connection of its own: on SQLite, the
+// connection is tuned for the import, and given back its defaults once the
+// transaction is over (freeing a large page cache takes a while: not while the
+// database is locked).
+func (im *Importer) tx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	conn, err := im.db.Conn(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	if im.db.Dialect == db.SQLite {
+		for _, q := range importPragmas {
+			if _, err := conn.ExecContext(ctx, q); err != nil {
+				return err
+			}
+		}
+		defer func() {
+			for _, q := range restore {
+				if _, err := conn.ExecContext(context.WithoutCancel(ctx), q); err != nil {
+					slog.Warn("import AAF : réglage SQLite non rétabli", "pragma", q, "err", err)
+				}
+			}
+		}()
+	}
+	return db.TxOn(ctx, conn, fn)
+}
+
+// analyzeAfter is how many persons an import creates, changes or marks before the
+// statistics of the tables it wrote are worth refreshing.
+const analyzeAfter = 1000
+
+// changed counts the persons the import wrote.
+func (rep *Report) changed() int { return rep.Created + rep.Updated + rep.Marked + rep.Purged }
 
 func (im *Importer) auditEntry(a actor.Actor, rep *Report) audit.Entry {
 	return audit.Entry{At: rep.FinishedAt, ActorID: a.PersonID, ActorLogin: a.Login, IP: a.IP, Action: "aaf.import",

@@ -2,6 +2,7 @@ package aaf_test
 
 import (
 	"context"
+	"log/slog"
 	"os"
 	"runtime"
 	"strconv"
@@ -20,9 +21,10 @@ import (
 // times and the Go heap's peak. The process's peak RSS is what /usr/bin/time -v
 // reports around the test binary.
 func BenchmarkImport(b *testing.B) {
-	n := 10000
-	if v, err := strconv.Atoi(os.Getenv("PREAU_BENCH_AAF_PERSONS")); err == nil && v > 0 {
-		n = v
+	n := benchPersons()
+	if os.Getenv("PREAU_BENCH_DEBUG") != "" {
+		// The import's steps and their durations.
+		slog.SetLogLoggerLevel(slog.LevelDebug)
 	}
 	o := aaf.GenOptions{Persons: n, Schools: max(1, n/2000), Seed: 1}
 	full, delta := b.TempDir(), b.TempDir()
@@ -64,6 +66,14 @@ func BenchmarkImport(b *testing.B) {
 		b.Logf("%s, %d personnes : complet %s (%d créées), delta %s (%d modifiées, %d créées, %d marquées), tas max %d Mo",
 			d.Dialect, n, fullTime.Round(time.Millisecond), rep.Created, deltaTime.Round(time.Millisecond), drep.Updated, drep.Created, drep.Marked, heap>>20)
 	}
+}
+
+// benchPersons is PREAU_BENCH_AAF_PERSONS, 10,000 by default.
+func benchPersons() int {
+	if v, err := strconv.Atoi(os.Getenv("PREAU_BENCH_AAF_PERSONS")); err == nil && v > 0 {
+		return v
+	}
+	return 10000
 }
 
 // watchHeap samples the heap in use until the returned function is called, which

@@ -130,9 +130,14 @@ const aafStructures = `(SELECT id FROM structures WHERE external_id IS NOT NULL)
 // import rewrites: those of the AAF's structures, not archived. Groups made by hand
 // and last year's archived classes are kept.
 func aafGroups(year string) string {
+	return `(SELECT g.id FROM groups g WHERE ` + isAAFGroup(year) + `)`
+}
+
+// isAAFGroup is the condition on a group g that aafGroups selects.
+func isAAFGroup(year string) string {
 	// The year is made by directory.SchoolYear: digits and a dash, never user input.
-	return `(SELECT id FROM groups WHERE kind IN ('class','group') AND school_year = '` + strings.ReplaceAll(year, "'", "") +
-		`' AND NOT archived AND structure_id IN ` + aafStructures + `)`
+	return `g.kind IN ('class','group') AND g.school_year = '` + strings.ReplaceAll(year, "'", "") +
+		`' AND NOT g.archived AND g.structure_id IN ` + aafStructures
 }
 
 func newBulk(tx *sql.Tx, dialect db.Dialect, year string) *bulk {
@@ -140,9 +145,13 @@ func newBulk(tx *sql.Tx, dialect db.Dialect, year string) *bulk {
 		persons: newBatch(`INSERT INTO persons(id, external_id, login, first_name, last_name, first_key, last_key, profile, email, birth_date, state, created_at, updated_at) VALUES `, ``, 13, true),
 
 		delStructures: newBatch(`DELETE FROM person_structures WHERE person_id IN (`, `) AND structure_id IN `+aafStructures, 1, false),
-		delMembers:    newBatch(`DELETE FROM group_members WHERE source = 'direct' AND person_id IN (`, `) AND group_id IN `+aafGroups(year), 1, false),
-		delFunctions:  newBatch(`DELETE FROM person_functions WHERE person_id IN (`, `) AND structure_id IN `+aafStructures, 1, false),
-		delTeaching:   newBatch(`DELETE FROM teaching WHERE teacher_id IN (`, `) AND group_id IN `+aafGroups(year), 1, false),
+		// Not "group_id IN (the groups)": SQLite would look every pair of a listed
+		// person and an AAF group up in the primary key (group_id, person_id), a
+		// million probes a batch in a large académie, instead of the persons' rows.
+		delMembers: newBatch(`DELETE FROM group_members WHERE source = 'direct' AND person_id IN (`,
+			`) AND EXISTS (SELECT 1 FROM groups g WHERE g.id = group_members.group_id AND `+isAAFGroup(year)+`)`, 1, false),
+		delFunctions: newBatch(`DELETE FROM person_functions WHERE person_id IN (`, `) AND structure_id IN `+aafStructures, 1, false),
+		delTeaching:  newBatch(`DELETE FROM teaching WHERE teacher_id IN (`, `) AND group_id IN `+aafGroups(year), 1, false),
 
 		structures: newBatch(`INSERT INTO person_structures(person_id, structure_id) VALUES `, ` ON CONFLICT DO NOTHING`, 2, true),
 		members:    newBatch(`INSERT INTO group_members(group_id, person_id, source) VALUES `, ` ON CONFLICT DO NOTHING`, 3, true),

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"runtime/debug"
 	"strings"
 	"time"
 
@@ -13,25 +14,6 @@ import (
 	"github.com/preau-ent/preau/internal/platform/actor"
 	"github.com/preau-ent/preau/internal/platform/db"
 	"github.com/preau-ent/preau/internal/platform/ids"
-)
-
-// personRef is what the import knows of a person with a jointure.
-type personRef struct {
-	id        string
-	category  string
-	sum       uint64 // checksum of the attributes last imported (0: none, or to be redone)
-	structSum uint64 // hash of the structures last imported: a change is a move
-	removedAt int64
-	// seen says what this import did with the person: nothing yet, read it from the
-	// export, or deleted it (a delta); a full export that lists a jointure twice is
-	// refused on the second record.
-	seen int8
-}
-
-const (
-	notSeen int8 = iota
-	seenPresent
-	seenDeleted
 )
 
 // structRef is an AAF structure as the import knows it.
@@ -59,18 +41,18 @@ type run struct {
 	groups     map[string]string // structure id, kind, code → group id (this year's)
 	subjects   map[string]string // structure id, code → subject id
 	labels     map[string]string // subject code → label, from the MatiereEducNat files
-	persons    map[string]*personRef
+	persons    *people
+	personIDs  *ids.Sequence   // the ids of the persons the import creates
 	scope      map[string]bool // structures a full export covers
 
 	findPerson, updatePerson, markPerson, personAttrs *sql.Stmt
-	resetCache                                        bool
 }
 
 func newRun(ctx context.Context, im *Importer, tx *sql.Tx, rep *Report, files []plannedFile) (*run, error) {
 	r := &run{ctx: ctx, im: im, tx: tx, rep: rep, files: files, full: rep.Kind == KindFull, now: im.opts.Now(),
 		year: im.dir.SchoolYearNow(), byJointure: map[string]*structRef{}, byUAI: map[string]*structRef{},
 		groups: map[string]string{}, subjects: map[string]string{}, labels: map[string]string{},
-		persons: map[string]*personRef{}, scope: map[string]bool{}}
+		persons: newPeople(), personIDs: ids.NewSequence(), scope: map[string]bool{}}
 	// The lock row: a second import waits here until the first one ends, so that
 	// they never share the work tables.
 	if _, err := tx.ExecContext(ctx, `UPDATE aaf_lock SET imported_at = $1 WHERE id = 1`, r.now.UnixMilli()); err != nil {
@@ -78,15 +60,6 @@ func newRun(ctx context.Context, im *Importer, tx *sql.Tx, rep *Report, files []
 	}
 	if err := r.clearWork(); err != nil {
 		return nil, err
-	}
-	if im.db.Dialect == db.SQLite {
-		// SQLite's default page cache (2 MB) makes a large import re-read its own
-		// pages from the write-ahead log over and over; this connection gets a
-		// bigger one for the import and the default back at the end.
-		if _, err := tx.ExecContext(ctx, `PRAGMA cache_size = -131072`); err != nil {
-			return nil, err
-		}
-		r.resetCache = true
 	}
 	r.bulk = newBulk(tx, im.db.Dialect, r.year)
 	r.logins = directory.NewLoginAllocator(tx)
@@ -124,11 +97,6 @@ func newRun(ctx context.Context, im *Importer, tx *sql.Tx, rep *Report, files []
 }
 
 func (r *run) close() {
-	if r.resetCache {
-		if _, err := r.tx.ExecContext(context.WithoutCancel(r.ctx), `PRAGMA cache_size = -2000`); err != nil {
-			slog.Warn("import AAF : cache SQLite non rétabli", "err", err)
-		}
-	}
 	for _, st := range []*sql.Stmt{r.findPerson, r.updatePerson, r.markPerson, r.personAttrs} {
 		if st != nil {
 			st.Close()
@@ -151,14 +119,16 @@ func (r *run) clearWork() error {
 const personRefSQL = `SELECT p.id, p.external_id, p.removed_at, COALESCE(a.category, ''), COALESCE(a.checksum, ''), COALESCE(a.structures, '')
 	FROM persons p LEFT JOIN aaf_persons a ON a.person_id = p.id`
 
-func scanPersonRef(sc interface{ Scan(...any) error }) (string, *personRef, error) {
-	var ext, sum, ssum string
-	p := &personRef{}
-	if err := sc.Scan(&p.id, &ext, &p.removedAt, &p.category, &sum, &ssum); err != nil {
-		return "", nil, err
+// scanPersonRef reads a row of personRefSQL into the people.
+func (r *run) scanPersonRef(sc interface{ Scan(...any) error }) (*personRef, error) {
+	var id, ext, cat, sum, ssum string
+	var removedAt int64
+	if err := sc.Scan(&id, &ext, &removedAt, &cat, &sum, &ssum); err != nil {
+		return nil, err
 	}
-	p.sum, p.structSum = parseSum(sum), parseSum(ssum)
-	return ext, p, nil
+	p := r.persons.add(ext, id, cat)
+	p.removedAt, p.sum, p.structSum = removedAt, parseSum(sum), parseSum(ssum)
+	return p, nil
 }
 
 // load reads the structures, this year's classes and groups, the subjects and, for a
@@ -229,11 +199,9 @@ func (r *run) load() error {
 	}
 	defer rows.Close()
 	for rows.Next() {
-		ext, p, err := scanPersonRef(rows)
-		if err != nil {
+		if _, err := r.scanPersonRef(rows); err != nil {
 			return err
 		}
-		r.persons[ext] = p
 	}
 	return rows.Err()
 }
@@ -244,19 +212,15 @@ func groupKey(structureID, kind, code string) string {
 
 // person returns the person with this jointure, or nil.
 func (r *run) person(jointure string) (*personRef, error) {
-	if p, ok := r.persons[jointure]; ok || r.full {
+	if p, ok := r.persons.get(jointure); ok || r.full {
 		return p, nil
 	}
-	_, p, err := scanPersonRef(r.findPerson.QueryRowContext(r.ctx, jointure))
+	p, err := r.scanPersonRef(r.findPerson.QueryRowContext(r.ctx, jointure))
 	if errors.Is(err, sql.ErrNoRows) {
-		r.persons[jointure] = nil
+		r.persons.absent(jointure)
 		return nil, nil
 	}
-	if err != nil {
-		return nil, err
-	}
-	r.persons[jointure] = p
-	return p, nil
+	return p, err
 }
 
 // run reads the files in order and applies them, then does what needs every file
@@ -547,6 +511,10 @@ func (r *run) personRecord(f plannedFile, rec *Record, cat string) error {
 	if err != nil {
 		return err
 	}
+	var pid, pcat string
+	if p != nil {
+		pid, pcat = r.persons.id(p), r.persons.category(p)
+	}
 	if p != nil && p.seen != notSeen {
 		if r.full && rec.Op != OpDelete && p.seen == seenPresent {
 			r.reject(f, rec, j, "", "jointure en double dans l'export : seul le premier enregistrement est importé")
@@ -566,22 +534,22 @@ func (r *run) personRecord(f plannedFile, rec *Record, cat string) error {
 		p.seen = seenDeleted
 		if p.removedAt == 0 {
 			p.removedAt = r.now.UnixMilli()
-			if _, err := r.markPerson.ExecContext(r.ctx, p.removedAt, p.id); err != nil {
+			if _, err := r.markPerson.ExecContext(r.ctx, p.removedAt, pid); err != nil {
 				return err
 			}
 			r.rep.Marked++
 		}
 		return nil
 	}
-	if p != nil && p.category != "" && p.category != cat {
-		r.reject(f, rec, j, "", fmt.Sprintf("jointure déjà utilisée par une personne de catégorie %s", p.category))
+	if p != nil && pcat != "" && pcat != cat {
+		r.reject(f, rec, j, "", fmt.Sprintf("jointure déjà utilisée par une personne de catégorie %s", pcat))
 		return nil
 	}
 	var attrs attrSet
 	if rec.Op == OpModify && p != nil {
 		// A modification carries only what changed: apply it to what was imported.
 		var stored string
-		err := r.personAttrs.QueryRowContext(r.ctx, p.id).Scan(&stored)
+		err := r.personAttrs.QueryRowContext(r.ctx, pid).Scan(&stored)
 		if err != nil && !errors.Is(err, sql.ErrNoRows) {
 			return err
 		}
@@ -628,16 +596,16 @@ func (r *run) personRecord(f plannedFile, rec *Record, cat string) error {
 		if err != nil {
 			return err
 		}
-		p = &personRef{id: ids.New(), category: cat}
-		r.persons[j] = p
-		if err := r.bulk.add(r.ctx, r.bulk.persons, p.id, j, login, d.first, d.last, directory.Fold(d.first), directory.Fold(d.last),
+		pid = r.personIDs.Next()
+		p = r.persons.add(j, pid, cat)
+		if err := r.bulk.add(r.ctx, r.bulk.persons, pid, j, login, d.first, d.last, directory.Fold(d.first), directory.Fold(d.last),
 			d.profile, d.email, d.birth, directory.StatePending, now, now); err != nil {
 			return err
 		}
 		r.rep.Created++
 	} else {
 		if _, err := r.updatePerson.ExecContext(r.ctx, d.first, d.last, directory.Fold(d.first), directory.Fold(d.last), d.profile,
-			d.email, d.birth, now, p.id); err != nil {
+			d.email, d.birth, now, pid); err != nil {
 			return err
 		}
 		if p.removedAt != 0 {
@@ -648,30 +616,31 @@ func (r *run) personRecord(f plannedFile, rec *Record, cat string) error {
 		}
 		r.rep.Updated++
 		for _, b := range []*batch{r.bulk.delStructures, r.bulk.delMembers, r.bulk.delFunctions, r.bulk.delTeaching} {
-			if err := r.bulk.add(r.ctx, b, p.id); err != nil {
+			if err := r.bulk.add(r.ctx, b, pid); err != nil {
 				return err
 			}
 		}
 	}
-	p.seen, p.sum, p.structSum, p.removedAt, p.category = seenPresent, sum, ssum, 0, cat
+	p.seen, p.sum, p.structSum, p.removedAt = seenPresent, sum, ssum, 0
+	r.persons.setCategory(p, cat)
 	for _, sid := range rel.structures {
 		r.scope[sid] = true
-		if err := r.bulk.add(r.ctx, r.bulk.structures, p.id, sid); err != nil {
+		if err := r.bulk.add(r.ctx, r.bulk.structures, pid, sid); err != nil {
 			return err
 		}
 	}
 	for _, gid := range rel.groups {
-		if err := r.bulk.add(r.ctx, r.bulk.members, gid, p.id, "direct"); err != nil {
+		if err := r.bulk.add(r.ctx, r.bulk.members, gid, pid, "direct"); err != nil {
 			return err
 		}
 	}
 	for _, fn := range rel.functions {
-		if err := r.bulk.add(r.ctx, r.bulk.functions, p.id, fn.structure, fn.code, fn.label); err != nil {
+		if err := r.bulk.add(r.ctx, r.bulk.functions, pid, fn.structure, fn.code, fn.label); err != nil {
 			return err
 		}
 	}
 	for _, t := range rel.teaching {
-		if err := r.bulk.add(r.ctx, r.bulk.teaching, p.id, t[0], t[1]); err != nil {
+		if err := r.bulk.add(r.ctx, r.bulk.teaching, pid, t[0], t[1]); err != nil {
 			return err
 		}
 	}
@@ -680,7 +649,7 @@ func (r *run) personRecord(f plannedFile, rec *Record, cat string) error {
 		if hasLinkAttrs(attrs) {
 			// The pupil's record says who its responsables are: its links are
 			// rewritten. A record silent about them leaves them alone.
-			if err := r.bulk.add(r.ctx, r.bulk.owners, p.id); err != nil {
+			if err := r.bulk.add(r.ctx, r.bulk.owners, pid); err != nil {
 				return err
 			}
 		}
@@ -696,10 +665,10 @@ func (r *run) personRecord(f plannedFile, rec *Record, cat string) error {
 			}
 		}
 	}
-	if err := r.bulk.add(r.ctx, r.bulk.aafPersons, p.id, cat, hexSum(sum), hexSum(ssum), encoded, now); err != nil {
+	if err := r.bulk.add(r.ctx, r.bulk.aafPersons, pid, cat, hexSum(sum), hexSum(ssum), encoded, now); err != nil {
 		return err
 	}
-	return r.bulk.add(r.ctx, r.bulk.touched, p.id)
+	return r.bulk.add(r.ctx, r.bulk.touched, pid)
 }
 
 func hasLinkAttrs(a attrSet) bool {
@@ -827,7 +796,13 @@ func (r *run) finish() error {
 	if r.im.db.Dialect == db.Postgres {
 		// The work tables were filled inside this transaction: without fresh
 		// statistics the planner takes them for empty and joins them row by row.
-		if _, err := r.exec(`ANALYZE aaf_work_touched, aaf_work_owners, aaf_work_links, persons, person_links, person_structures, group_members`); err != nil {
+		// So are the directory's tables after a large import (the first one
+		// fills them); after a delta their statistics still hold.
+		tables := `aaf_work_touched, aaf_work_owners, aaf_work_links`
+		if r.rep.changed() >= analyzeAfter {
+			tables += `, persons, person_links, person_structures, group_members`
+		}
+		if _, err := r.exec(`ANALYZE ` + tables); err != nil {
 			return err
 		}
 	}
@@ -837,6 +812,7 @@ func (r *run) finish() error {
 	}{
 		{"liens familiaux", r.links},
 		{"personnes absentes de l'export", r.missing},
+		{"mémoire", r.release},
 		{"rattachement des responsables", r.responsables},
 		{"groupes automatiques", func() error {
 			return r.im.dir.RebuildPersons(r.ctx, r.tx, `SELECT person_id FROM aaf_work_touched`)
@@ -940,12 +916,14 @@ func (r *run) missing() error {
 			return err
 		}
 	}
-	for _, p := range r.persons {
-		if p != nil && p.seen == notSeen && p.removedAt == 0 && p.category != "" {
-			if err := r.bulk.add(r.ctx, r.bulk.missing, p.id); err != nil {
-				return err
-			}
+	var err error
+	r.persons.each(func(p *personRef) {
+		if err == nil && p.seen == notSeen && p.removedAt == 0 && p.cat != 0 {
+			err = r.bulk.add(r.ctx, r.bulk.missing, r.persons.id(p))
 		}
+	})
+	if err != nil {
+		return err
 	}
 	if err := r.bulk.flush(r.ctx); err != nil {
 		return err
@@ -956,6 +934,34 @@ func (r *run) missing() error {
 	return err
 }
 
+// release gives back the memory of the index of persons, which the remaining
+// steps, set-wise statements in the database, no longer need: at a million persons
+// it is a good part of the import's memory, and those statements need memory of
+// their own (the database's, which the Go heap's free pages are no use to).
+//
+// On SQLite, the memory goes to a larger page cache instead: the set-wise steps
+// read the whole directory back, and in a transaction this large every page not in
+// the cache is looked for in a long write-ahead log.
+func (r *run) release() error {
+	n := r.persons.n
+	r.persons, r.logins = nil, nil
+	if n < releaseAfter {
+		return nil
+	}
+	debug.FreeOSMemory()
+	if r.im.db.Dialect == db.SQLite {
+		_, err := r.exec(`PRAGMA cache_size = ` + finishCache)
+		return err
+	}
+	return nil
+}
+
+// releaseAfter is how many persons make the index worth handing back at once.
+const releaseAfter = 50000
+
+// finishCache is the SQLite page cache of the set-wise steps of a large import (KiB).
+const finishCache = "-131072"
+
 // responsables gives the responsables whose children changed their children's
 // structures, and reports those left without a child the directory knows.
 func (r *run) responsables() error {
@@ -965,7 +971,8 @@ func (r *run) responsables() error {
 	}
 	if _, err := r.exec(`INSERT INTO person_structures(person_id, structure_id)
 		SELECT DISTINCT l.parent_id, ps.structure_id FROM person_links l JOIN person_structures ps ON ps.person_id = l.child_id
-		WHERE l.parent_id IN ` + touchedResp + ` AND ps.structure_id IN ` + aafStructures + ` ON CONFLICT DO NOTHING`); err != nil {
+		JOIN structures s ON s.id = ps.structure_id AND s.external_id IS NOT NULL
+		WHERE l.parent_id IN ` + touchedResp + ` ON CONFLICT DO NOTHING`); err != nil {
 		return err
 	}
 	orphans, err := db.Strings(r.ctx, r.tx, `SELECT p.external_id FROM persons p WHERE p.id IN `+touchedResp+`

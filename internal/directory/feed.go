@@ -2,6 +2,8 @@ package directory
 
 import (
 	"context"
+	"database/sql"
+	"hash/maphash"
 	"strconv"
 
 	"github.com/preau-ent/preau/internal/platform/db"
@@ -59,10 +61,16 @@ func (s *Service) RebuildPersons(ctx context.Context, q db.Querier, idsSQL strin
 // every login once and works from memory. It remembers the logins it handed out, so
 // that persons not yet written (batched inserts) do not get the same one. Use one
 // allocator per transaction.
+//
+// A million logins are held as 64-bit hashes (a few bytes each rather than a string
+// and a map entry): two logins with the same hash would only make the second one take
+// a number it did not need, once in billions of imports.
 type LoginAllocator struct {
 	q       db.Querier
-	taken   map[string]bool
-	next    map[string]int // base → the first number worth trying
+	seed    maphash.Seed
+	taken   map[uint64]struct{} // hashes of the logins in use
+	next    map[string]int      // base → the first number worth trying, for bases in use
+	queried map[string]bool     // bases looked up before loading every login
 	loaded  bool
 	lookups int
 }
@@ -72,21 +80,41 @@ const loadAfter = 2000
 
 // NewLoginAllocator returns an allocator working through q (the feed's transaction).
 func NewLoginAllocator(q db.Querier) *LoginAllocator {
-	return &LoginAllocator{q: q, taken: map[string]bool{}, next: map[string]int{}}
+	return &LoginAllocator{q: q, seed: maphash.MakeSeed(), taken: map[uint64]struct{}{}, next: map[string]int{}, queried: map[string]bool{}}
 }
+
+func (a *LoginAllocator) isTaken(login string) bool {
+	_, ok := a.taken[maphash.String(a.seed, login)]
+	return ok
+}
+
+func (a *LoginAllocator) take(login string) { a.taken[maphash.String(a.seed, login)] = struct{}{} }
 
 // Preload reads every login at once: for a feed that knows it will create many
 // persons (a full export), one query instead of a look-up per name first.
 func (a *LoginAllocator) Preload(ctx context.Context) error {
-	all, err := db.Strings(ctx, a.q, `SELECT login FROM persons`)
-	if err != nil {
+	if err := a.read(ctx, `SELECT login FROM persons`); err != nil {
 		return err
-	}
-	for _, l := range all {
-		a.taken[l] = true
 	}
 	a.loaded = true
 	return nil
+}
+
+// read marks as taken the logins a query returns, row by row.
+func (a *LoginAllocator) read(ctx context.Context, query string, args ...any) error {
+	rows, err := a.q.QueryContext(ctx, query, args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	var l sql.RawBytes
+	for rows.Next() {
+		if err := rows.Scan(&l); err != nil {
+			return err
+		}
+		a.taken[maphash.Bytes(a.seed, l)] = struct{}{}
+	}
+	return rows.Err()
 }
 
 // Next returns a free login for a person named first last, and reserves it.
@@ -95,40 +123,31 @@ func (a *LoginAllocator) Next(ctx context.Context, first, last string) (string, 
 	if !a.loaded {
 		a.lookups++
 		if a.lookups > loadAfter {
-			all, err := db.Strings(ctx, a.q, `SELECT login FROM persons`)
-			if err != nil {
+			if err := a.Preload(ctx); err != nil {
 				return "", err
 			}
-			for _, l := range all {
-				a.taken[l] = true
-			}
-			a.loaded = true
-		} else if _, seen := a.next[base]; !seen {
+			a.queried = nil
+		} else if !a.queried[base] {
 			// The same range query as freeLogin, once per base.
-			some, err := db.Strings(ctx, a.q, `SELECT login FROM persons WHERE login >= $1 AND login < $2`, base, base+"\x7f")
-			if err != nil {
+			if err := a.read(ctx, `SELECT login FROM persons WHERE login >= $1 AND login < $2`, base, base+"\x7f"); err != nil {
 				return "", err
 			}
-			for _, l := range some {
-				a.taken[l] = true
-			}
+			a.queried[base] = true
 		}
 	}
-	login := base
+	if !a.isTaken(base) {
+		a.take(base)
+		return base, nil
+	}
 	n, ok := a.next[base]
 	if !ok {
 		n = 2
 	}
-	if a.taken[login] {
-		for ; ; n++ {
-			if l := base + strconv.Itoa(n); !a.taken[l] {
-				login = l
-				n++
-				break
-			}
+	for ; ; n++ {
+		if l := base + strconv.Itoa(n); !a.isTaken(l) {
+			a.next[base] = n + 1
+			a.take(l)
+			return l, nil
 		}
 	}
-	a.next[base] = n
-	a.taken[login] = true
-	return login, nil
 }

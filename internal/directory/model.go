@@ -5,6 +5,7 @@ package directory
 
 import (
 	"strings"
+	"sync"
 	"time"
 	"unicode"
 
@@ -138,8 +139,18 @@ type Teaching struct {
 // Fold lower-cases s and removes accents and anything but letters, digits, spaces and
 // hyphens: "Éloïse D'Àrc" → "eloise darc". It makes logins and search keys.
 func Fold(s string) string {
-	t := transform.Chain(norm.NFD, runes.Remove(runes.In(unicode.Mn)), norm.NFC)
+	if f, ok := foldASCII(s); ok {
+		return f
+	}
+	return foldSlow(s)
+}
+
+// foldSlow is Fold for any name.
+func foldSlow(s string) string {
+	t := folders.Get().(transform.Transformer)
+	t.Reset()
 	out, _, _ := transform.String(t, s)
+	folders.Put(t)
 	var sb strings.Builder
 	for _, r := range strings.ToLower(out) {
 		switch {
@@ -154,6 +165,41 @@ func Fold(s string) string {
 		}
 	}
 	return strings.Join(strings.Fields(sb.String()), " ")
+}
+
+// folders are the accent-removing transformers of Fold: each holds buffers worth
+// reusing across the million names of a directory import.
+var folders = sync.Pool{New: func() any {
+	return transform.Chain(norm.NFD, runes.Remove(runes.In(unicode.Mn)), norm.NFC)
+}}
+
+// foldASCII is Fold for a name without accents (most of them): no normalization to
+// do, one pass. ok is false for any other name.
+func foldASCII(s string) (string, bool) {
+	b := make([]byte, 0, len(s))
+	space := true // at the start, or after a space: a space is dropped
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c >= 0x80:
+			return "", false
+		case c >= 'A' && c <= 'Z':
+			c += 'a' - 'A'
+		case c >= 'a' && c <= 'z', c >= '0' && c <= '9', c == '-':
+		case c == ' ':
+			if space {
+				continue
+			}
+		default:
+			continue
+		}
+		b = append(b, c)
+		space = c == ' '
+	}
+	if len(b) > 0 && b[len(b)-1] == ' ' {
+		b = b[:len(b)-1]
+	}
+	return string(b), true
 }
 
 // LoginBase returns the prenom.nom base of a login, before de-duplication.

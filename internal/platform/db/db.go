@@ -146,7 +146,18 @@ func Open(ctx context.Context, url string) (*DB, error) {
 // Tx runs fn in a transaction: committed when fn returns nil, rolled back otherwise,
 // so that a failure half-way changes nothing.
 func (d *DB) Tx(ctx context.Context, fn func(tx *sql.Tx) error) error {
-	tx, err := d.BeginTx(ctx, nil)
+	return TxOn(ctx, d.DB, fn)
+}
+
+// Beginner starts transactions: *sql.DB, or *sql.Conn for work that needs a
+// connection of its own.
+type Beginner interface {
+	BeginTx(ctx context.Context, opts *sql.TxOptions) (*sql.Tx, error)
+}
+
+// TxOn is Tx on a Beginner.
+func TxOn(ctx context.Context, b Beginner, fn func(tx *sql.Tx) error) error {
+	tx, err := b.BeginTx(ctx, nil)
 	if err != nil {
 		return err
 	}

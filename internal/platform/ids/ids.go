@@ -45,3 +45,37 @@ func Hash(secret string) string {
 	h := sha256.Sum256([]byte(secret))
 	return hex.EncodeToString(h[:])
 }
+
+// Sequence makes identifiers of the same form as New (26 characters of the same
+// alphabet) that share a random prefix and then increase. Bulk loads (a directory
+// import creating a million persons) use it so that their rows land next to each
+// other in every index keyed by id, instead of all over it: with random ids each row
+// touches a different page of every such index, and a large load spends its time
+// moving b-tree pages. The prefix carries 70 random bits, so that two sequences
+// never meet. One sequence is for one goroutine.
+type Sequence struct {
+	prefix string
+	n      uint64
+}
+
+// seqDigits is the counter's width: 12 characters of 4 bits (48 bits).
+const seqDigits = 12
+
+// NewSequence starts a sequence.
+func NewSequence() *Sequence {
+	return &Sequence{prefix: Random(10)[:26-seqDigits]}
+}
+
+// Next returns the sequence's next identifier.
+func (s *Sequence) Next() string {
+	s.n++
+	var b [26]byte
+	copy(b[:], s.prefix)
+	// The counter is written with the letters a to p, one per 4 bits, which sort
+	// in the order of the numbers they stand for.
+	for i, v := 25, s.n; i >= 26-seqDigits; i-- {
+		b[i] = 'a' + byte(v&15)
+		v >>= 4
+	}
+	return string(b[:])
+}
