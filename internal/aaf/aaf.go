@@ -169,7 +169,7 @@ func (im *Importer) Import(ctx context.Context, a actor.Actor, source string, fi
 }
 
 // importPragmas tune the SQLite connection of an import, and restore are the defaults
-// it gets back afterwards. A page cache larger than the default 2 MB keeps the pages
+// it gets back afterwards (db.Open's). A page cache of 32 MiB keeps the pages
 // of the indexes a large import writes all over (logins, names) instead of reading
 // them back from the write-ahead log again and again. Statements that may fail
 // half-way keep the pages they change in a statement journal, a temporary file by
@@ -177,7 +177,7 @@ func (im *Importer) Import(ctx context.Context, a actor.Actor, source string, fi
 // for it.
 var (
 	importPragmas = []string{`PRAGMA cache_size = -32768`, `PRAGMA temp_store = MEMORY`}
-	restore       = []string{`PRAGMA cache_size = -2000`, `PRAGMA temp_store = DEFAULT`}
+	restore       = []string{`PRAGMA cache_size = -32768`, `PRAGMA temp_store = DEFAULT`}
 )
 
 // tx runs fn in the import's transaction, on a connection of its own: on SQLite, the
