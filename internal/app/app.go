@@ -6,7 +6,6 @@ import (
 	"context"
 	"fmt"
 	"io/fs"
-	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -69,6 +68,7 @@ type App struct {
 	Server   *web.Server
 	Registry *prometheus.Registry
 	bus      pubsub.PubSub // real-time events between instances
+	poster   *poster       // notifications posted after the services' transactions
 	stopOnce sync.Once
 }
 
@@ -141,6 +141,7 @@ func Build(d *db.DB, o Options) (*App, error) {
 		o.Notify.Name = o.Name
 	}
 	notifications := notify.New(d, sender, catalog, o.Notify)
+	posts := newPoster(notifications)
 	al := audit.New(d)
 	rs := rights.New(d, al, Catalog)
 	comm := commrules.New(d, al, rs)
@@ -151,7 +152,7 @@ func Build(d *db.DB, o Options) (*App, error) {
 	feeds := aaf.New(d, dir, al, rs, o.AAF)
 	mailbox := messaging.New(d, al, rs, comm, blobs, o.Mailbox)
 	mailbox.Scan = messaging.CommandScanner(o.ScanCommand)
-	mailbox.Notify = notifier(notifications, notify.KindMessage)
+	mailbox.Notify = posts.hook(notify.KindMessage)
 	// Real-time events: in process on SQLite, LISTEN/NOTIFY between the instances
 	// sharing a PostgreSQL database.
 	busCtx, cancelBus := context.WithTimeout(context.Background(), 30*time.Second)
@@ -161,9 +162,9 @@ func Build(d *db.DB, o Options) (*App, error) {
 		return nil, err
 	}
 	chats := chat.New(d, al, rs, comm, dir, bus)
-	chats.Notify = notifier(notifications, notify.KindChat)
+	chats.Notify = posts.hook(notify.KindChat)
 	publications := news.New(d, al, rs, dir, blobs)
-	publications.Notify = notifier(notifications, notify.KindPublication)
+	publications.Notify = posts.hook(notify.KindPublication)
 	svc := web.Services{DB: d, Blobs: blobs, Audit: al, Rights: rs, Comm: comm, Directory: dir, Accounts: acc, Portals: portals, Spool: spool, Catalog: catalog, AAF: feeds,
 		CSV: csvfeed.New(d, dir, al, rs), Letters: letters.New(d, dir, acc, rs),
 		Connectors: connectors, CAS: cas.New(d, al, dir, connectors, o.CAS), OIDC: oidc.New(d, al, dir, connectors, o.OIDC), SAML: saml.New(d, al, dir, connectors, o.SAML),
@@ -177,7 +178,7 @@ func Build(d *db.DB, o Options) (*App, error) {
 		bus.Close()
 		return nil, err
 	}
-	return &App{DB: d, Services: svc, Server: srv, Registry: reg, bus: bus}, nil
+	return &App{DB: d, Services: svc, Server: srv, Registry: reg, bus: bus, poster: posts}, nil
 }
 
 // Open opens and migrates the configured database and builds the application.
@@ -223,6 +224,7 @@ func (a *App) Stop() {
 	a.stopOnce.Do(func() {
 		a.Services.ChatHub.Close()
 		a.bus.Close()
+		a.poster.close()
 	})
 }
 
@@ -230,15 +232,4 @@ func (a *App) Stop() {
 func (a *App) Close() error {
 	a.Stop()
 	return a.DB.Close()
-}
-
-// notifier adapts the notification centre to the hook a service calls once its own
-// transaction has committed: failing to notify is logged and never undoes the send.
-func notifier(n *notify.Service, kind string) func(ctx context.Context, recipients []string, actorID, title, link string) {
-	return func(ctx context.Context, recipients []string, actorID, title, link string) {
-		err := n.Post(ctx, notify.Event{Kind: kind, Recipients: recipients, ActorID: actorID, Title: title, Link: link})
-		if err != nil {
-			slog.Warn("notification non publiée", "kind", kind, "link", link, "err", err)
-		}
-	}
 }

@@ -30,6 +30,7 @@ func TestMessagePostsNotification(t *testing.T) {
 	if _, err := s.Messaging.Send(k.Ctx, as(teacher), id); err != nil {
 		t.Fatal(err)
 	}
+	k.App.SettleNotifications() // posted in the background, after the send
 	n, err := s.Notify.UnreadCount(k.Ctx, parent.ID)
 	if err != nil || n != 1 {
 		t.Fatalf("parent's unread notifications: %d, %v", n, err)
