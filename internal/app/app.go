@@ -17,6 +17,7 @@ import (
 
 	"github.com/preau-ent/preau/internal/aaf"
 	"github.com/preau-ent/preau/internal/account"
+	"github.com/preau-ent/preau/internal/blog"
 	"github.com/preau-ent/preau/internal/cas"
 	"github.com/preau-ent/preau/internal/chat"
 	"github.com/preau-ent/preau/internal/commrules"
@@ -48,6 +49,7 @@ var Migrations = []db.Migrations{
 	aaf.Migrations,
 	connector.Migrations, cas.Migrations, oidc.Migrations, saml.Migrations,
 	messaging.Migrations, notify.Migrations, chat.Migrations, news.Migrations,
+	blog.Migrations,
 }
 
 // Catalog is the deployment's application catalog, in dashboard order.
@@ -57,6 +59,7 @@ var Catalog = []rights.App{
 	{ID: "actualites", Path: "/actualites", Icon: "actualites", Profiles: directory.Profiles},
 	{ID: "moncompte", Path: "/mon-compte", Icon: "moncompte", Profiles: directory.Profiles},
 	{ID: chat.AppID, Path: "/discussions", Icon: "discussions", Profiles: directory.Profiles},
+	{ID: blog.AppID, Path: "/blogs", Icon: "blogs", Profiles: directory.Profiles},
 	{ID: "administration", Path: "/admin", Icon: "administration", AdminOnly: true},
 }
 
@@ -157,6 +160,7 @@ func Build(d *db.DB, o Options) (*App, error) {
 		o.Notify.Name = o.Name
 	}
 	svc.Notify = notify.New(d, sender, catalog, o.Notify)
+	svc.Blog = newBlogs(d, al, rs, dir, blobs, svc.Notify)
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}), collectors.NewDBStatsCollector(d.DB, "preau"))
 	srv, err := web.New(svc, web.Options{SecureCookies: o.SecureCookies, TrustProxy: o.TrustProxy, MaxInflight: o.MaxInflight, SessionIdle: o.Account.SessionIdle, Registry: reg})

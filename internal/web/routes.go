@@ -46,6 +46,7 @@ func (s *Server) routes(mux *http.ServeMux) {
 	s.messagerieRoutes(mux)
 	s.notifyRoutes(mux)
 	s.chatRoutes(mux)
+	s.blogRoutes(mux)
 	s.apiRoutes(mux)
 
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {

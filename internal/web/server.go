@@ -15,6 +15,7 @@ import (
 
 	"github.com/preau-ent/preau/internal/aaf"
 	"github.com/preau-ent/preau/internal/account"
+	"github.com/preau-ent/preau/internal/blog"
 	"github.com/preau-ent/preau/internal/cas"
 	"github.com/preau-ent/preau/internal/chat"
 	"github.com/preau-ent/preau/internal/commrules"
@@ -62,6 +63,7 @@ type Services struct {
 	Chat       *chat.Service      // instant messaging (discussions)
 	ChatHub    *chat.Hub          // this instance's live streams of discussions
 	News       *news.Service      // Actualités and the portals' public sites
+	Blog       *blog.Service      // blogs
 
 	// Notify is the notification centre: events, preferences, e-mail delivery.
 	Notify *notify.Service
