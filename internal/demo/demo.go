@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/preau-ent/preau/internal/account"
+	"github.com/preau-ent/preau/internal/blog"
 	"github.com/preau-ent/preau/internal/directory"
 	"github.com/preau-ent/preau/internal/notify"
 	"github.com/preau-ent/preau/internal/platform/actor"
@@ -34,6 +35,7 @@ type Services struct {
 	Rights    *rights.Service
 	Portals   *portal.Service
 	Notify    *notify.Service // nil: no demo notifications
+	Blog      *blog.Service   // nil: no demo blog
 }
 
 // ErrAlreadyLoaded is returned when the demo schools exist already.
@@ -254,6 +256,9 @@ func Load(ctx context.Context, svc Services, baseHost string, seed uint64) ([]Lo
 	}
 	seen.parent = sophie
 	if err := seen.notifications(ctx, svc.Notify); err != nil {
+		return nil, err
+	}
+	if err := seen.blog(ctx, dir, svc.Blog); err != nil {
 		return nil, err
 	}
 	return logins, nil
