@@ -24,6 +24,7 @@ import (
 	"github.com/preau-ent/preau/internal/connector"
 	"github.com/preau-ent/preau/internal/csvfeed"
 	"github.com/preau-ent/preau/internal/directory"
+	"github.com/preau-ent/preau/internal/faq"
 	"github.com/preau-ent/preau/internal/letters"
 	"github.com/preau-ent/preau/internal/messaging"
 	"github.com/preau-ent/preau/internal/news"
@@ -49,7 +50,7 @@ var Migrations = []db.Migrations{
 	aaf.Migrations,
 	connector.Migrations, cas.Migrations, oidc.Migrations, saml.Migrations,
 	messaging.Migrations, notify.Migrations, chat.Migrations, news.Migrations,
-	blog.Migrations,
+	blog.Migrations, faq.Migrations,
 }
 
 // Catalog is the deployment's application catalog, in dashboard order.
@@ -60,6 +61,7 @@ var Catalog = []rights.App{
 	{ID: "moncompte", Path: "/mon-compte", Icon: "moncompte", Profiles: directory.Profiles},
 	{ID: chat.AppID, Path: "/discussions", Icon: "discussions", Profiles: directory.Profiles},
 	{ID: blog.AppID, Path: "/blogs", Icon: "blogs", Profiles: directory.Profiles},
+	{ID: "faq", Path: "/faq", Icon: "faq", Profiles: directory.Profiles},
 	{ID: "administration", Path: "/admin", Icon: "administration", AdminOnly: true},
 }
 
@@ -161,6 +163,7 @@ func Build(d *db.DB, o Options) (*App, error) {
 	}
 	svc.Notify = notify.New(d, sender, catalog, o.Notify)
 	svc.Blog = newBlogs(d, al, rs, dir, blobs, svc.Notify)
+	svc.FAQ = faq.New(d, al, rs, dir)
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}), collectors.NewDBStatsCollector(d.DB, "preau"))
 	srv, err := web.New(svc, web.Options{SecureCookies: o.SecureCookies, TrustProxy: o.TrustProxy, MaxInflight: o.MaxInflight, SessionIdle: o.Account.SessionIdle, Registry: reg})

@@ -47,6 +47,7 @@ func (s *Server) routes(mux *http.ServeMux) {
 	s.notifyRoutes(mux)
 	s.chatRoutes(mux)
 	s.blogRoutes(mux)
+	s.faqRoutes(mux)
 	s.apiRoutes(mux)
 
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {

@@ -22,6 +22,7 @@ import (
 	"github.com/preau-ent/preau/internal/connector"
 	"github.com/preau-ent/preau/internal/csvfeed"
 	"github.com/preau-ent/preau/internal/directory"
+	"github.com/preau-ent/preau/internal/faq"
 	"github.com/preau-ent/preau/internal/letters"
 	"github.com/preau-ent/preau/internal/messaging"
 	"github.com/preau-ent/preau/internal/news"
@@ -64,6 +65,7 @@ type Services struct {
 	ChatHub    *chat.Hub          // this instance's live streams of discussions
 	News       *news.Service      // Actualités and the portals' public sites
 	Blog       *blog.Service      // blogs
+	FAQ        *faq.Service       // questions and answers of each structure
 
 	// Notify is the notification centre: events, preferences, e-mail delivery.
 	Notify *notify.Service
