@@ -25,6 +25,7 @@ import (
 	"github.com/preau-ent/preau/internal/csvfeed"
 	"github.com/preau-ent/preau/internal/directory"
 	"github.com/preau-ent/preau/internal/faq"
+	"github.com/preau-ent/preau/internal/forum"
 	"github.com/preau-ent/preau/internal/letters"
 	"github.com/preau-ent/preau/internal/messaging"
 	"github.com/preau-ent/preau/internal/news"
@@ -50,7 +51,7 @@ var Migrations = []db.Migrations{
 	aaf.Migrations,
 	connector.Migrations, cas.Migrations, oidc.Migrations, saml.Migrations,
 	messaging.Migrations, notify.Migrations, chat.Migrations, news.Migrations,
-	blog.Migrations, faq.Migrations,
+	blog.Migrations, faq.Migrations, forum.Migrations,
 }
 
 // Catalog is the deployment's application catalog, in dashboard order.
@@ -164,6 +165,7 @@ func Build(d *db.DB, o Options) (*App, error) {
 	svc.Notify = notify.New(d, sender, catalog, o.Notify)
 	svc.Blog = newBlogs(d, al, rs, dir, blobs, svc.Notify)
 	svc.FAQ = faq.New(d, al, rs, dir)
+	svc.Forum = forum.New(d, al, rs, svc.Blog.MayCreate)
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}), collectors.NewDBStatsCollector(d.DB, "preau"))
 	srv, err := web.New(svc, web.Options{SecureCookies: o.SecureCookies, TrustProxy: o.TrustProxy, MaxInflight: o.MaxInflight, SessionIdle: o.Account.SessionIdle, Registry: reg})

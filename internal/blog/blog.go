@@ -350,19 +350,11 @@ func (s *Service) List(ctx context.Context, a actor.Actor) ([]Blog, error) {
 	if a.PersonID == "" {
 		return nil, nil
 	}
-	shared, err := s.rights.SharedWith(ctx, s.db, a.PersonID, ResourceType, rights.Read)
+	cond, args, err := s.rights.VisibleWhere(ctx, s.db, a.PersonID, ResourceType, "b.owner_id", "b.id", rights.Read)
 	if err != nil {
 		return nil, err
 	}
-	args := []any{a.PersonID}
-	q := `SELECT ` + blogCols + blogFrom + ` WHERE b.owner_id=$1`
-	if len(shared) > 0 {
-		q += ` OR b.id IN (` + db.In(2, len(shared)) + `)`
-		for _, id := range shared {
-			args = append(args, id)
-		}
-	}
-	list, err := query(ctx, s.db, scanBlog, q+` ORDER BY b.updated_at DESC LIMIT 500`, args...)
+	list, err := query(ctx, s.db, scanBlog, `SELECT `+blogCols+blogFrom+` WHERE `+cond+` ORDER BY b.updated_at DESC LIMIT 500`, args...)
 	if err != nil {
 		return nil, err
 	}

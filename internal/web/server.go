@@ -23,6 +23,7 @@ import (
 	"github.com/preau-ent/preau/internal/csvfeed"
 	"github.com/preau-ent/preau/internal/directory"
 	"github.com/preau-ent/preau/internal/faq"
+	"github.com/preau-ent/preau/internal/forum"
 	"github.com/preau-ent/preau/internal/letters"
 	"github.com/preau-ent/preau/internal/messaging"
 	"github.com/preau-ent/preau/internal/news"
@@ -66,6 +67,7 @@ type Services struct {
 	News       *news.Service      // Actualités and the portals' public sites
 	Blog       *blog.Service      // blogs
 	FAQ        *faq.Service       // questions and answers of each structure
+	Forum      *forum.Service     // forums
 
 	// Notify is the notification centre: events, preferences, e-mail delivery.
 	Notify *notify.Service
