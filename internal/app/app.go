@@ -63,6 +63,7 @@ var Catalog = []rights.App{
 	{ID: chat.AppID, Path: "/discussions", Icon: "discussions", Profiles: directory.Profiles},
 	{ID: blog.AppID, Path: "/blogs", Icon: "blogs", Profiles: directory.Profiles},
 	{ID: "faq", Path: "/faq", Icon: "faq", Profiles: directory.Profiles},
+	{ID: "forums", Path: "/forums", Icon: "forums", Profiles: directory.Profiles},
 	{ID: "administration", Path: "/admin", Icon: "administration", AdminOnly: true},
 }
 

@@ -343,3 +343,15 @@ func (s *Service) RemoveMessage(ctx context.Context, a actor.Actor, messageID, n
 		return s.log(ctx, tx, a, "forum.moderation.remove", messageID, c.StructureID, map[string]string{"subject": subjectID, "note": strings.TrimSpace(note)})
 	})
 }
+
+// Shares lists a category's shares (its managers).
+func (s *Service) Shares(ctx context.Context, a actor.Actor, categoryID string) ([]rights.Share, error) {
+	c, err := s.Category(ctx, a, categoryID)
+	if err != nil {
+		return nil, err
+	}
+	if c.Level < rights.Manage {
+		return nil, actor.ErrForbidden
+	}
+	return s.rights.Shares(ctx, resource(c))
+}

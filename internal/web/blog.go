@@ -214,8 +214,12 @@ func blogInput(r *http.Request) blog.Input {
 		Moderated: r.PostFormValue("moderated") != "", Public: r.PostFormValue("public") != ""}
 }
 
-// applyShares sets the group shares chosen in the form.
-func (s *Server) applyShares(r *http.Request, b blog.Blog, before []rights.Share) error {
+// applyShares sets the group shares chosen in the form ("share-<group id>" = level)
+// that differ from those held before, through set (the service's own Share).
+func applyShares(r *http.Request, before []rights.Share, set func(rights.Grantee, rights.Level) error) error {
+	if err := r.ParseForm(); err != nil {
+		return err
+	}
 	held := map[string]rights.Level{}
 	for _, sh := range before {
 		if sh.Kind == "group" {
@@ -231,11 +235,17 @@ func (s *Server) applyShares(r *http.Request, b blog.Blog, before []rights.Share
 		if l == held[gid] {
 			continue
 		}
-		if err := s.svc.Blog.Share(r.Context(), actorOf(r), b.ID, rights.Grantee{Kind: "group", ID: gid}, l); err != nil {
+		if err := set(rights.Grantee{Kind: "group", ID: gid}, l); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+func (s *Server) blogShare(r *http.Request, blogID string) func(rights.Grantee, rights.Level) error {
+	return func(g rights.Grantee, l rights.Level) error {
+		return s.svc.Blog.Share(r.Context(), actorOf(r), blogID, g, l)
+	}
 }
 
 func (s *Server) blogCreate(w http.ResponseWriter, r *http.Request) {
@@ -245,7 +255,7 @@ func (s *Server) blogCreate(w http.ResponseWriter, r *http.Request) {
 	}
 	b, err := s.svc.Blog.Create(r.Context(), actorOf(r), blogInput(r))
 	if err == nil {
-		err = s.applyShares(r, b, nil)
+		err = applyShares(r, nil, s.blogShare(r, b.ID))
 	}
 	if errs, ok := formErrors(r, err); ok && b.ID == "" {
 		s.blogForm(w, r, nil, errs, http.StatusBadRequest)
@@ -288,7 +298,7 @@ func (s *Server) blogSaveSettings(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if _, err = s.svc.Blog.Update(r.Context(), actorOf(r), id, blogInput(r)); err == nil {
-		err = s.applyShares(r, b, before)
+		err = applyShares(r, before, s.blogShare(r, b.ID))
 	}
 	if errs, ok := formErrors(r, err); ok {
 		s.blogForm(w, r, &b, errs, http.StatusBadRequest)

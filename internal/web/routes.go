@@ -48,6 +48,7 @@ func (s *Server) routes(mux *http.ServeMux) {
 	s.chatRoutes(mux)
 	s.blogRoutes(mux)
 	s.faqRoutes(mux)
+	s.forumRoutes(mux)
 	s.apiRoutes(mux)
 
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
