@@ -26,6 +26,7 @@ func (s *Server) blogRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("POST /blogs/nouveau", s.requireLogin(s.blogCreate))
 	mux.HandleFunc("GET /blogs/moderation", s.requireLogin(s.blogModeration))
 	mux.HandleFunc("POST /blogs/moderation/signalements/{id}", s.requireLogin(s.blogResolve))
+	mux.HandleFunc("GET /blogs/publics", s.blogPublic)
 	mux.HandleFunc("GET /blogs/{id}", s.blogShow)
 	mux.HandleFunc("GET /blogs/reglages/{id}", s.requireLogin(s.blogSettings))
 	mux.HandleFunc("POST /blogs/reglages/{id}", s.requireLogin(s.blogSaveSettings))
@@ -106,6 +107,21 @@ func (s *Server) blogList(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.render(w, r, http.StatusOK, "blogs_list", s.page(r, "blog.title", blogListData{Blogs: list, MayCreate: len(sts) > 0, Moderator: mod}))
+}
+
+// blogPublic lists the public blogs of the portal's structure, for everyone.
+func (s *Server) blogPublic(w http.ResponseWriter, r *http.Request) {
+	sid := st(r).portal.StructureID
+	if sid == "" {
+		s.fail(w, r, actor.ErrNotFound)
+		return
+	}
+	list, err := s.svc.Blog.PublicBlogs(r.Context(), sid)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.render(w, r, http.StatusOK, "blogs_list", s.page(r, "blog.public_title", blogListData{Blogs: list}))
 }
 
 // ---- Blog settings and shares ----

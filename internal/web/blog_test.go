@@ -189,6 +189,10 @@ func TestBlogPages(t *testing.T) {
 		t.Fatalf("anonymous on a public blog: %d", resp.StatusCode)
 	}
 	contains(t, page, "Sortie au musée", "Connectez-vous pour commenter")
+	portalClient := k.Client()
+	portalClient.Host = "0690001a.localhost"
+	_, page = portalClient.Get("/blogs/publics")
+	contains(t, page, "Blogs publics de l&#39;établissement", "Blog de la 4e A")
 	// The shares were kept by the settings form (not sent: unchanged).
 	_, page = parent.Get("/blogs")
 	contains(t, page, "Blog de la 4e A")
