@@ -12,7 +12,6 @@ import (
 	"github.com/preau-ent/preau/internal/platform/blob"
 	"github.com/preau-ent/preau/internal/platform/db"
 	"github.com/preau-ent/preau/internal/platform/ids"
-	"github.com/preau-ent/preau/internal/rights"
 )
 
 // ---- Reports and moderation ----
@@ -65,22 +64,9 @@ func (s *Service) Report(ctx context.Context, a actor.Actor, kind, targetID, rea
 	})
 }
 
-// moderated lists the structures whose reports the actor handles (all: every one).
-func (s *Service) moderated(ctx context.Context, a actor.Actor) (bool, []string, error) {
-	if a.PersonID == "" && !a.System {
-		return false, nil, nil
-	}
-	all, sids, err := s.rights.AdminScope(ctx, a)
-	if err != nil || all {
-		return all, nil, err
-	}
-	mods, err := db.Strings(ctx, s.db, `SELECT structure_id FROM role_assignments WHERE person_id=$1 AND role=$2`, a.PersonID, rights.Moderator)
-	return false, append(sids, mods...), err
-}
-
 // Reports lists the open reports the actor moderates, oldest first.
 func (s *Service) Reports(ctx context.Context, a actor.Actor) ([]Report, error) {
-	all, sids, err := s.moderated(ctx, a)
+	all, sids, err := s.rights.ModeratedStructures(ctx, a)
 	if err != nil || (!all && len(sids) == 0) {
 		return nil, err
 	}
@@ -118,13 +104,8 @@ func (s *Service) Resolve(ctx context.Context, a actor.Actor, reportID string, r
 	case err != nil:
 		return err
 	}
-	switch mod, err := s.rights.IsModerator(ctx, a, sid); {
-	case err != nil:
+	if err := s.rights.MayResolve(ctx, a, sid, outcome, "blog.report_closed"); err != nil {
 		return err
-	case !mod:
-		return actor.ErrForbidden
-	case outcome != "":
-		return actor.Invalid("state", "blog.report_closed")
 	}
 	note = strings.TrimSpace(note)
 	if remove {
@@ -144,7 +125,7 @@ func (s *Service) Resolve(ctx context.Context, a actor.Actor, reportID string, r
 
 // IsModerator tells whether the actor handles any structure's reports.
 func (s *Service) IsModerator(ctx context.Context, a actor.Actor) (bool, error) {
-	all, sids, err := s.moderated(ctx, a)
+	all, sids, err := s.rights.ModeratedStructures(ctx, a)
 	return all || len(sids) > 0, err
 }
 

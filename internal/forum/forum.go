@@ -323,13 +323,7 @@ func boolText(b bool) string {
 // RemoveMessage takes a message down (managers of the category, the structure's
 // moderators); audited with the moderator's note.
 func (s *Service) RemoveMessage(ctx context.Context, a actor.Actor, messageID, note string) error {
-	var subjectID string
-	if err := s.db.QueryRowContext(ctx, `SELECT subject_id FROM forum_messages WHERE id=$1 AND NOT removed`, messageID).Scan(&subjectID); errors.Is(err, sql.ErrNoRows) {
-		return actor.ErrNotFound
-	} else if err != nil {
-		return err
-	}
-	c, _, _, err := s.Subject(ctx, a, subjectID)
+	c, subjectID, err := s.messageCategory(ctx, a, messageID)
 	if err != nil {
 		return err
 	}
@@ -354,4 +348,106 @@ func (s *Service) Shares(ctx context.Context, a actor.Actor, categoryID string) 
 		return nil, actor.ErrForbidden
 	}
 	return s.rights.Shares(ctx, resource(c))
+}
+
+// ---- Reports ----
+
+// Report is a signalement of a message.
+type Report struct {
+	ID, MessageID, SubjectID, SubjectTitle, Excerpt, StructureID, ReporterName, Reason string
+	CreatedAt                                                                          time.Time
+}
+
+// Report lets a reader of a message report it to the moderators of the structure.
+func (s *Service) Report(ctx context.Context, a actor.Actor, messageID, reason string) error {
+	reason = strings.TrimSpace(reason)
+	if reason == "" || len([]rune(reason)) > 2000 {
+		return actor.Invalid("reason", "forum.reason_required")
+	}
+	c, _, err := s.messageCategory(ctx, a, messageID)
+	if err != nil {
+		return err
+	}
+	id := ids.New()
+	return s.db.Tx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO forum_reports(id, message_id, structure_id, reporter_id, reason, created_at) VALUES ($1,$2,$3,$4,$5,$6)`,
+			id, messageID, c.StructureID, a.PersonID, reason, s.now().UnixMilli()); err != nil {
+			return err
+		}
+		return s.log(ctx, tx, a, "forum.report", messageID, c.StructureID, map[string]string{"report": id})
+	})
+}
+
+// Reports lists the open reports of the structures the actor moderates, oldest first.
+func (s *Service) Reports(ctx context.Context, a actor.Actor) ([]Report, error) {
+	all, sids, err := s.rights.ModeratedStructures(ctx, a)
+	if err != nil || (!all && len(sids) == 0) {
+		return nil, err
+	}
+	q := `SELECT r.id, r.message_id, o.id, o.title, m.body, r.structure_id, COALESCE(p.first_name || ' ' || p.last_name, ''), r.reason, r.created_at
+		FROM forum_reports r JOIN forum_messages m ON m.id=r.message_id JOIN forum_subjects o ON o.id=m.subject_id
+		LEFT JOIN persons p ON p.id=r.reporter_id WHERE r.outcome=''`
+	var args []any
+	if !all {
+		q += ` AND r.structure_id IN (` + db.In(1, len(sids)) + `)`
+		for _, id := range sids {
+			args = append(args, id)
+		}
+	}
+	rows, err := s.db.QueryContext(ctx, q+` ORDER BY r.created_at LIMIT 500`, args...)
+	return db.Collect(rows, err, func(sc db.Scanner) (Report, error) {
+		var r Report
+		var body string
+		var at int64
+		err := sc.Scan(&r.ID, &r.MessageID, &r.SubjectID, &r.SubjectTitle, &body, &r.StructureID, &r.ReporterName, &r.Reason, &at)
+		r.Excerpt, r.CreatedAt = richtext.Summary(richtext.HTML(body), 300), time.UnixMilli(at)
+		return r, err
+	})
+}
+
+// Resolve closes a report: remove takes the message down (closing every open report
+// on it), otherwise the report is dismissed. The structure's moderators; audited.
+func (s *Service) Resolve(ctx context.Context, a actor.Actor, reportID string, remove bool, note string) error {
+	var messageID, sid, outcome string
+	switch err := s.db.QueryRowContext(ctx, `SELECT message_id, structure_id, outcome FROM forum_reports WHERE id=$1`, reportID).Scan(&messageID, &sid, &outcome); {
+	case errors.Is(err, sql.ErrNoRows):
+		return actor.ErrNotFound
+	case err != nil:
+		return err
+	}
+	if err := s.rights.MayResolve(ctx, a, sid, outcome, "forum.report_closed"); err != nil {
+		return err
+	}
+	outcome = "dismissed"
+	if remove {
+		if err := s.RemoveMessage(ctx, a, messageID, note); err != nil {
+			return err
+		}
+		outcome = "removed"
+	}
+	return s.db.Tx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `UPDATE forum_reports SET outcome=$1, resolved_by=$2, resolved_at=$3 WHERE message_id=$4 AND outcome=''`,
+			outcome, a.PersonID, s.now().UnixMilli(), messageID); err != nil {
+			return err
+		}
+		if remove {
+			return nil // RemoveMessage wrote the audit entry
+		}
+		return s.log(ctx, tx, a, "forum.report.dismiss", messageID, sid, map[string]string{"report": reportID, "note": strings.TrimSpace(note)})
+	})
+}
+
+// messageCategory returns the category and the subject of a message still shown,
+// which the actor must read.
+func (s *Service) messageCategory(ctx context.Context, a actor.Actor, messageID string) (Category, string, error) {
+	var subjectID string
+	err := s.db.QueryRowContext(ctx, `SELECT subject_id FROM forum_messages WHERE id=$1 AND NOT removed`, messageID).Scan(&subjectID)
+	if errors.Is(err, sql.ErrNoRows) {
+		return Category{}, "", actor.ErrNotFound
+	}
+	if err != nil {
+		return Category{}, "", err
+	}
+	c, _, _, err := s.Subject(ctx, a, subjectID)
+	return c, subjectID, err
 }

@@ -80,13 +80,33 @@ func TestForum(t *testing.T) {
 		t.Fatalf("subjects: %v %+v", err, list)
 	}
 
-	// Moderation: the college's administrator removes a pupil's message; audited.
+	// Report: a classmate reports the pupil's message; the teacher (no moderator) sees
+	// no queue; the college's administrator removes it; audited.
 	pupilMsg := msgs[1].ID
+	if err := svc.Report(ctx, as(f.Parent), pupilMsg, "x"); !errors.Is(err, actor.ErrNotFound) {
+		t.Fatalf("someone outside the shares reported: %v", err)
+	}
+	if err := svc.Report(ctx, as(f.Classmate), pupilMsg, "Moquerie"); err != nil {
+		t.Fatal(err)
+	}
+	if r, err := svc.Reports(ctx, as(f.Teacher)); err != nil || len(r) != 0 {
+		t.Fatalf("a teacher's queue: %v %d", err, len(r))
+	}
+	reports, err := svc.Reports(ctx, as(f.Head))
+	if err != nil || len(reports) != 1 || reports[0].Reason != "Moquerie" || reports[0].SubjectID != subj.ID || !strings.Contains(reports[0].Excerpt, "factoriser") {
+		t.Fatalf("the head's queue: %v %+v", err, reports)
+	}
+	if err := svc.Resolve(ctx, as(f.Teacher), reports[0].ID, true, ""); !errors.Is(err, actor.ErrForbidden) {
+		t.Fatalf("a teacher resolved: %v", err)
+	}
 	if err := svc.RemoveMessage(ctx, as(f.Classmate), pupilMsg, ""); !errors.Is(err, actor.ErrForbidden) {
 		t.Fatalf("a reader removed a message: %v", err)
 	}
-	if err := svc.RemoveMessage(ctx, as(f.Head), pupilMsg, "hors sujet"); err != nil {
+	if err := svc.Resolve(ctx, as(f.Head), reports[0].ID, true, "hors sujet"); err != nil {
 		t.Fatal(err)
+	}
+	if r, _ := svc.Reports(ctx, as(f.Head)); len(r) != 0 {
+		t.Fatalf("queue after removal: %+v", r)
 	}
 	_, _, msgs, _ = svc.Subject(ctx, as(f.Pupil), subj.ID)
 	if len(msgs) != 2 || slices.ContainsFunc(msgs, func(m forum.Message) bool { return m.ID == pupilMsg }) {

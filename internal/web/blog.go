@@ -10,6 +10,7 @@ import (
 
 	"github.com/preau-ent/preau/internal/blog"
 	"github.com/preau-ent/preau/internal/directory"
+	"github.com/preau-ent/preau/internal/forum"
 	"github.com/preau-ent/preau/internal/platform/actor"
 	"github.com/preau-ent/preau/internal/rights"
 )
@@ -25,6 +26,7 @@ func (s *Server) blogRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /blogs/nouveau", s.requireLogin(s.blogNew))
 	mux.HandleFunc("POST /blogs/nouveau", s.requireLogin(s.blogCreate))
 	mux.HandleFunc("GET /blogs/moderation", s.requireLogin(s.blogModeration))
+	mux.HandleFunc("GET /moderation", s.requireLogin(s.blogModeration))
 	mux.HandleFunc("POST /blogs/moderation/signalements/{id}", s.requireLogin(s.blogResolve))
 	mux.HandleFunc("GET /blogs/publics", s.blogPublic)
 	mux.HandleFunc("GET /blogs/{id}", s.blogShow)
@@ -592,6 +594,13 @@ func (s *Server) blogFile(w http.ResponseWriter, r *http.Request) {
 
 // ---- Moderation ----
 
+// contentModeration is the one moderation queue of published content: the reports of
+// blogs and forums of the structures the actor moderates.
+type contentModeration struct {
+	Blogs  []blog.Report
+	Forums []forum.Report
+}
+
 func (s *Server) blogModeration(w http.ResponseWriter, r *http.Request) {
 	mod, err := s.svc.Blog.IsModerator(r.Context(), actorOf(r))
 	if err == nil && !mod {
@@ -601,12 +610,16 @@ func (s *Server) blogModeration(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	reports, err := s.svc.Blog.Reports(r.Context(), actorOf(r))
+	var d contentModeration
+	d.Blogs, err = s.svc.Blog.Reports(r.Context(), actorOf(r))
+	if err == nil && s.svc.Forum != nil {
+		d.Forums, err = s.svc.Forum.Reports(r.Context(), actorOf(r))
+	}
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	s.render(w, r, http.StatusOK, "blogs_moderation", s.page(r, "blog.moderation_title", reports))
+	s.render(w, r, http.StatusOK, "blogs_moderation", s.page(r, "moderation.title", d))
 }
 
 func (s *Server) blogResolve(w http.ResponseWriter, r *http.Request) {

@@ -23,6 +23,8 @@ func (s *Server) forumRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("POST /forums/sujets/{id}/reponses", s.requireLogin(s.forumReply))
 	mux.HandleFunc("POST /forums/sujets/{id}/etat", s.requireLogin(s.forumFlags))
 	mux.HandleFunc("POST /forums/messages/{id}/retirer", s.requireLogin(s.forumRemove))
+	mux.HandleFunc("POST /forums/messages/{id}/signaler", s.requireLogin(s.forumReport))
+	mux.HandleFunc("POST /forums/moderation/{id}", s.requireLogin(s.forumResolve))
 }
 
 type forumListData struct {
@@ -189,4 +191,28 @@ func (s *Server) forumRemove(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.forumThen(w, r, subject, s.svc.Forum.RemoveMessage(r.Context(), actorOf(r), r.PathValue("id"), r.PostFormValue("note")))
+}
+
+func (s *Server) forumReport(w http.ResponseWriter, r *http.Request) {
+	subject := r.PostFormValue("subject")
+	err := s.svc.Forum.Report(r.Context(), actorOf(r), r.PathValue("id"), r.PostFormValue("reason"))
+	if _, ok := formErrors(r, err); ok {
+		flash(w, "forum.reason_required")
+	} else if err != nil {
+		s.fail(w, r, err)
+		return
+	} else {
+		flash(w, "forum.reported")
+	}
+	http.Redirect(w, r, "/forums/sujets/"+urlQueryEscape(subject), http.StatusSeeOther)
+}
+
+func (s *Server) forumResolve(w http.ResponseWriter, r *http.Request) {
+	remove := r.PostFormValue("decision") == "remove"
+	if err := s.svc.Forum.Resolve(r.Context(), actorOf(r), r.PathValue("id"), remove, r.PostFormValue("note")); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	flash(w, map[bool]string{true: "blog.removed", false: "blog.dismissed"}[remove])
+	http.Redirect(w, r, "/moderation", http.StatusSeeOther)
 }

@@ -46,6 +46,15 @@ func TestForumPages(t *testing.T) {
 		t.Fatalf("reply in a locked subject: %d", resp.StatusCode)
 	}
 	contains(t, page, "verrouillé")
+	// A classmate reports the pupil's message; the head sees it in the one queue.
+	_, page = k.As(f.Classmate).Get(subj)
+	rm := regexp.MustCompile(`/forums/messages/([a-z0-9]+)/signaler`).FindAllStringSubmatch(page, -1)
+	if len(rm) != 2 {
+		t.Fatalf("report buttons: %d", len(rm))
+	}
+	k.As(f.Classmate).Post("/forums/messages/"+rm[1][1]+"/signaler", url.Values{"reason": {"Moquerie"}, "subject": {strings.TrimPrefix(subj, "/forums/sujets/")}})
+	_, page = k.As(f.Head).Get("/moderation")
+	contains(t, page, "Message signalé dans « Exercice 4 »", "Moquerie", "Comment factoriser ?")
 	_, page = teacher.Get(subj)
 	m := regexp.MustCompile(`/forums/messages/([a-z0-9]+)/retirer`).FindAllStringSubmatch(page, -1)
 	if len(m) != 2 {
