@@ -200,7 +200,7 @@ func loadDemo(ctx context.Context, args []string, out io.Writer) error {
 
 func printDemo(ctx context.Context, a *app.App, cfg *config.Config, out io.Writer) error {
 	s := a.Services
-	logins, err := demo.Load(ctx, demo.Services{Directory: s.Directory, Accounts: s.Accounts, Rights: s.Rights, Portals: s.Portals, Notify: s.Notify, Chat: s.Chat, Messaging: s.Messaging, News: s.News}, cfg.BaseHost, 2026)
+	logins, err := demo.Load(ctx, demo.Services{Directory: s.Directory, Accounts: s.Accounts, Rights: s.Rights, Portals: s.Portals, Notify: s.Notify, Chat: s.Chat, Messaging: s.Messaging, News: s.News, Blog: s.Blog}, cfg.BaseHost, 2026)
 	if err != nil {
 		return err
 	}

@@ -17,13 +17,16 @@ import (
 
 	"github.com/preau-ent/preau/internal/aaf"
 	"github.com/preau-ent/preau/internal/account"
+	"github.com/preau-ent/preau/internal/blog"
 	"github.com/preau-ent/preau/internal/cas"
 	"github.com/preau-ent/preau/internal/chat"
 	"github.com/preau-ent/preau/internal/commrules"
 	"github.com/preau-ent/preau/internal/connector"
 	"github.com/preau-ent/preau/internal/csvfeed"
 	"github.com/preau-ent/preau/internal/directory"
+	"github.com/preau-ent/preau/internal/faq"
 	"github.com/preau-ent/preau/internal/federation"
+	"github.com/preau-ent/preau/internal/forum"
 	"github.com/preau-ent/preau/internal/letters"
 	"github.com/preau-ent/preau/internal/messaging"
 	"github.com/preau-ent/preau/internal/news"
@@ -49,6 +52,7 @@ var Migrations = []db.Migrations{
 	aaf.Migrations,
 	connector.Migrations, cas.Migrations, oidc.Migrations, saml.Migrations, federation.Migrations,
 	messaging.Migrations, notify.Migrations, chat.Migrations, news.Migrations,
+	blog.Migrations, faq.Migrations, forum.Migrations,
 }
 
 // Catalog is the deployment's application catalog, in dashboard order.
@@ -58,6 +62,9 @@ var Catalog = []rights.App{
 	{ID: "actualites", Path: "/actualites", Icon: "actualites", Profiles: directory.Profiles},
 	{ID: "moncompte", Path: "/mon-compte", Icon: "moncompte", Profiles: directory.Profiles},
 	{ID: chat.AppID, Path: "/discussions", Icon: "discussions", Profiles: directory.Profiles},
+	{ID: blog.AppID, Path: "/blogs", Icon: "blogs", Profiles: directory.Profiles},
+	{ID: "faq", Path: "/faq", Icon: "faq", Profiles: directory.Profiles},
+	{ID: "forums", Path: "/forums", Icon: "forums", Profiles: directory.Profiles},
 	{ID: "administration", Path: "/admin", Icon: "administration", AdminOnly: true},
 }
 
@@ -170,6 +177,9 @@ func Build(d *db.DB, o Options) (*App, error) {
 		Connectors: connectors, CAS: cas.New(d, al, dir, connectors, o.CAS), OIDC: oidc.New(d, al, dir, connectors, o.OIDC), SAML: saml.New(d, al, dir, connectors, o.SAML),
 		Messaging: mailbox, Chat: chats, ChatHub: chat.NewHub(chats), News: publications,
 		Federation: federation.New(d, al, rs, dir, o.Federation), Notify: notifications}
+	svc.Blog = newBlogs(d, al, rs, dir, blobs, svc.Notify)
+	svc.FAQ = faq.New(d, al, rs, dir)
+	svc.Forum = forum.New(d, al, rs, svc.Blog.MayCreate)
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}), collectors.NewDBStatsCollector(d.DB, "preau"))
 	srv, err := web.New(svc, web.Options{SecureCookies: o.SecureCookies, TrustProxy: o.TrustProxy, MaxInflight: o.MaxInflight, SessionIdle: o.Account.SessionIdle, Registry: reg})

@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/preau-ent/preau/internal/account"
+	"github.com/preau-ent/preau/internal/blog"
 	"github.com/preau-ent/preau/internal/chat"
 	"github.com/preau-ent/preau/internal/directory"
 	"github.com/preau-ent/preau/internal/messaging"
@@ -40,6 +41,7 @@ type Services struct {
 	Chat      *chat.Service      // optional: a few discussions among the documented logins
 	Messaging *messaging.Service // nil: no demo messages
 	News      *news.Service      // nil: no demo news nor public sites
+	Blog      *blog.Service      // nil: no demo blog
 }
 
 // ErrAlreadyLoaded is returned when the demo schools exist already.
@@ -282,6 +284,9 @@ func Load(ctx context.Context, svc Services, baseHost string, seed uint64) ([]Lo
 		if err := demoNews(ctx, svc.News, sys, region, dept, college, collegeHead); err != nil {
 			return nil, err
 		}
+	}
+	if err := seen.blog(ctx, dir, svc.Blog); err != nil {
+		return nil, err
 	}
 	return logins, nil
 }

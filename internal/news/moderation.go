@@ -398,21 +398,9 @@ func allowed(ok bool, err error) error {
 	return err
 }
 
-type scanner interface{ Scan(...any) error }
+type scanner = db.Scanner
 
 // collect reads every row of a query with scan.
 func collect[T any](rows *sql.Rows, err error, scan func(scanner) (T, error)) ([]T, error) {
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []T
-	for rows.Next() {
-		v, err := scan(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, v)
-	}
-	return out, rows.Err()
+	return db.Collect(rows, err, scan)
 }

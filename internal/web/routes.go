@@ -48,6 +48,9 @@ func (s *Server) routes(mux *http.ServeMux) {
 	s.notifyRoutes(mux)
 	s.chatRoutes(mux)
 	s.newsRoutes(mux) // Actualités and the public site, with their API
+	s.blogRoutes(mux)
+	s.faqRoutes(mux)
+	s.forumRoutes(mux)
 	s.apiRoutes(mux)
 
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {

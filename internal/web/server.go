@@ -15,13 +15,16 @@ import (
 
 	"github.com/preau-ent/preau/internal/aaf"
 	"github.com/preau-ent/preau/internal/account"
+	"github.com/preau-ent/preau/internal/blog"
 	"github.com/preau-ent/preau/internal/cas"
 	"github.com/preau-ent/preau/internal/chat"
 	"github.com/preau-ent/preau/internal/commrules"
 	"github.com/preau-ent/preau/internal/connector"
 	"github.com/preau-ent/preau/internal/csvfeed"
 	"github.com/preau-ent/preau/internal/directory"
+	"github.com/preau-ent/preau/internal/faq"
 	"github.com/preau-ent/preau/internal/federation"
+	"github.com/preau-ent/preau/internal/forum"
 	"github.com/preau-ent/preau/internal/letters"
 	"github.com/preau-ent/preau/internal/messaging"
 	"github.com/preau-ent/preau/internal/news"
@@ -65,6 +68,9 @@ type Services struct {
 	News       *news.Service      // Actualités and the portals' public sites
 	// Federation is the login with external OpenID Connect providers.
 	Federation *federation.Service
+	Blog       *blog.Service  // blogs
+	FAQ        *faq.Service   // questions and answers of each structure
+	Forum      *forum.Service // forums
 
 	// Notify is the notification centre: events, preferences, e-mail delivery.
 	Notify *notify.Service

@@ -84,3 +84,24 @@ func TestKeysAreNotPaths(t *testing.T) {
 		}
 	}
 }
+
+func TestPutSniffed(t *testing.T) {
+	s, err := NewDisk(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	images := map[string]bool{"image/png": true}
+	png := "\x89PNG\r\n\x1a\n" + strings.Repeat("x", 1000)
+	st, ct, err := PutSniffed(ctx, s, strings.NewReader(png), 0, images)
+	if err != nil || ct != "image/png" || st.Size != int64(len(png)) {
+		t.Fatalf("png: %v %q %+v", err, ct, st)
+	}
+	// An SVG named like a PNG is refused: the type comes from the content.
+	if _, ct, err := PutSniffed(ctx, s, strings.NewReader(`<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>`), 0, images); !errors.Is(err, ErrType) {
+		t.Fatalf("svg: %v %q", err, ct)
+	}
+	if _, _, err := PutSniffed(ctx, s, strings.NewReader(png), 100, images); !errors.Is(err, ErrTooLarge) {
+		t.Fatalf("limit: %v", err)
+	}
+}
