@@ -44,6 +44,7 @@ func BenchmarkImport(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
+		b.Cleanup(a.Stop)
 		s := a.Services
 		im := aaf.New(d, s.Directory, s.Audit, s.Rights, aaf.Options{})
 		peak := watchHeap()

@@ -72,6 +72,7 @@ func Run(ctx context.Context, o Options) error {
 	if err != nil {
 		return err
 	}
+	defer a.Stop()
 	params := a.Services.Accounts.Config().Argon
 	fmt.Fprintf(out, "Base : %s (%s)\n", d.Dialect, redact(o.Database))
 

@@ -27,6 +27,7 @@ func TestDemoNews(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(a.Stop) // before the database closes: the PostgreSQL listener holds a connection
 	s := a.Services
 	if _, err := demo.Load(ctx, demo.Services{Directory: s.Directory, Accounts: s.Accounts, Rights: s.Rights, Portals: s.Portals, News: s.News}, "ent.test", 1); err != nil {
 		t.Fatal(err)
