@@ -14,8 +14,9 @@ import (
 	"github.com/preau-ent/preau/internal/app/apptest"
 )
 
-// multipartForm encodes fields and one file as a browser's multipart form would.
-func multipartForm(t *testing.T, fields url.Values, fileName string, content []byte) (*bytes.Buffer, http.Header) {
+// multipartForm encodes fields and one file (field fileField) as a browser's
+// multipart form would; the news and blog tests post it with multipartPost.
+func multipartForm(t *testing.T, fields url.Values, fileField, fileName string, content []byte) (*bytes.Buffer, http.Header) {
 	t.Helper()
 	var buf bytes.Buffer
 	mw := multipart.NewWriter(&buf)
@@ -25,7 +26,7 @@ func multipartForm(t *testing.T, fields url.Values, fileName string, content []b
 		}
 	}
 	if fileName != "" {
-		fw, err := mw.CreateFormFile("files", fileName)
+		fw, err := mw.CreateFormFile(fileField, fileName)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -56,7 +57,7 @@ func TestMessageriePages(t *testing.T) {
 
 	// Add the group, then send with an attachment.
 	form := url.Values{"action": {"add"}, "add_group": {parents}, "add_field": {"to"}, "subject": {"Sortie au musée"}, "body": {"Bonjour,\nla sortie a lieu jeudi."}}
-	buf, h := multipartForm(t, form, "", nil)
+	buf, h := multipartForm(t, form, "files", "", nil)
 	resp, _ := teacher.Do("POST", "/messagerie/brouillons", buf, h)
 	if resp.StatusCode != http.StatusSeeOther || !strings.HasPrefix(resp.Header.Get("Location"), "/messagerie/brouillons/") {
 		t.Fatalf("add group: %d %s", resp.StatusCode, resp.Header.Get("Location"))
@@ -65,7 +66,7 @@ func TestMessageriePages(t *testing.T) {
 	_, body = teacher.Get("/messagerie/brouillons/" + draftID)
 	contains(t, body, `value="g:`+parents+`"`, "Sortie au musée")
 	form = url.Values{"id": {draftID}, "action": {"send"}, "to": {"g:" + parents}, "subject": {"Sortie au musée"}, "body": {"Bonjour,\nla sortie a lieu jeudi."}}
-	buf, h = multipartForm(t, form, "autorisation.pdf", []byte("%PDF-1.4 autorisation"))
+	buf, h = multipartForm(t, form, "files", "autorisation.pdf", []byte("%PDF-1.4 autorisation"))
 	resp, _ = teacher.Do("POST", "/messagerie/brouillons", buf, h)
 	if resp.StatusCode != http.StatusSeeOther || !strings.HasPrefix(resp.Header.Get("Location"), "/messagerie/messages/") {
 		t.Fatalf("send: %d %s", resp.StatusCode, resp.Header.Get("Location"))
@@ -150,13 +151,13 @@ func TestMessagerieUploadLimit(t *testing.T) {
 	k := apptest.New(t, func(o *app.Options) { o.Mailbox.FileLimit, o.Mailbox.MessageLimit = 3<<20, 3<<20 })
 	teacher := k.As(k.School.Teacher)
 	// Beyond the default 2 MiB of multipart forms, within the messagerie's limit.
-	buf, h := multipartForm(t, url.Values{"action": {"save"}, "subject": {"Gros fichier"}}, "cours.pdf", bytes.Repeat([]byte("x"), 5<<19))
+	buf, h := multipartForm(t, url.Values{"action": {"save"}, "subject": {"Gros fichier"}}, "files", "cours.pdf", bytes.Repeat([]byte("x"), 5<<19))
 	resp, body := teacher.Do("POST", "/messagerie/brouillons", buf, h)
 	if resp.StatusCode != http.StatusSeeOther {
 		t.Fatalf("2.5 MiB attachment: %d %s", resp.StatusCode, body)
 	}
 	// Beyond the per-file limit: a clear error on the form.
-	buf, h = multipartForm(t, url.Values{"action": {"save"}, "subject": {"Trop gros"}}, "film.mp4", bytes.Repeat([]byte("x"), 3<<20+1))
+	buf, h = multipartForm(t, url.Values{"action": {"save"}, "subject": {"Trop gros"}}, "files", "film.mp4", bytes.Repeat([]byte("x"), 3<<20+1))
 	resp, body = teacher.Do("POST", "/messagerie/brouillons", buf, h)
 	if resp.StatusCode != http.StatusBadRequest || !strings.Contains(body, "taille maximale") {
 		t.Fatalf("too large: %d", resp.StatusCode)

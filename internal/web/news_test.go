@@ -3,7 +3,6 @@ package web_test
 import (
 	"bytes"
 	"encoding/json"
-	"mime/multipart"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -29,22 +28,8 @@ var itemLink = regexp.MustCompile(`/actualites/([0-9a-zA-Z_-]{10,})`)
 // multipartPost sends a multipart form (with an optional file) as a same-origin browser would.
 func multipartPost(t *testing.T, c *apptest.Client, path string, fields url.Values, file string, content []byte) (*http.Response, string) {
 	t.Helper()
-	var buf bytes.Buffer
-	mw := multipart.NewWriter(&buf)
-	for k, vs := range fields {
-		for _, v := range vs {
-			mw.WriteField(k, v)
-		}
-	}
-	if file != "" {
-		fw, err := mw.CreateFormFile("image", file)
-		if err != nil {
-			t.Fatal(err)
-		}
-		fw.Write(content)
-	}
-	mw.Close()
-	return c.Do("POST", path, &buf, http.Header{"Content-Type": {mw.FormDataContentType()}, "Sec-Fetch-Site": {"same-origin"}})
+	buf, h := multipartForm(t, fields, "image", file, content)
+	return c.Do("POST", path, buf, h)
 }
 
 // collegeThread starts the application with a news thread of the collège, managed by its head.
