@@ -177,7 +177,7 @@ func Build(d *db.DB, o Options) (*App, error) {
 		Connectors: connectors, CAS: cas.New(d, al, dir, connectors, o.CAS), OIDC: oidc.New(d, al, dir, connectors, o.OIDC), SAML: saml.New(d, al, dir, connectors, o.SAML),
 		Messaging: mailbox, Chat: chats, ChatHub: chat.NewHub(chats), News: publications,
 		Federation: federation.New(d, al, rs, dir, o.Federation), Notify: notifications}
-	svc.Blog = newBlogs(d, al, rs, dir, blobs, svc.Notify)
+	svc.Blog = newBlogs(d, al, rs, dir, blobs, posts)
 	svc.FAQ = faq.New(d, al, rs, dir)
 	svc.Forum = forum.New(d, al, rs, svc.Blog.MayCreate)
 	reg := prometheus.NewRegistry()

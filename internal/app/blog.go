@@ -2,7 +2,6 @@ package app
 
 import (
 	"context"
-	"log/slog"
 
 	"github.com/preau-ent/preau/internal/blog"
 	"github.com/preau-ent/preau/internal/directory"
@@ -21,14 +20,11 @@ func init() {
 }
 
 // newBlogs builds the blogs service, telling a blog's readers of its new posts
-// through the notification centre.
-func newBlogs(d *db.DB, al *audit.Log, rs *rights.Service, dir *directory.Service, blobs *blob.Store, n *notify.Service) *blog.Service {
+// through the notification centre (in the background, like the other services).
+func newBlogs(d *db.DB, al *audit.Log, rs *rights.Service, dir *directory.Service, blobs *blob.Store, posts *poster) *blog.Service {
 	s := blog.New(d, al, rs, dir, blobs)
 	s.Notify = func(ctx context.Context, recipients []string, actorID, title, link, structureID string) {
-		err := n.Post(ctx, notify.Event{Kind: KindBlogPost, Recipients: recipients, ActorID: actorID, Title: title, Link: link, StructureID: structureID})
-		if err != nil {
-			slog.Error("blogs : notification", "err", err)
-		}
+		posts.send(ctx, notify.Event{Kind: KindBlogPost, Recipients: recipients, ActorID: actorID, Title: title, Link: link, StructureID: structureID})
 	}
 	return s
 }

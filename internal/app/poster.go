@@ -43,23 +43,28 @@ func newPoster(n *notify.Service) *poster {
 // hook is the function a service calls for one kind of event.
 func (p *poster) hook(kind string) func(ctx context.Context, recipients []string, actorID, title, link string) {
 	return func(ctx context.Context, recipients []string, actorID, title, link string) {
-		e := notify.Event{Kind: kind, Recipients: append([]string(nil), recipients...), ActorID: actorID, Title: title, Link: link}
-		// The request that caused the event ends before the poster gets to it.
-		ctx = context.WithoutCancel(ctx)
-		p.mu.Lock()
-		if !p.closed {
-			p.pending.Add(1)
-			select {
-			case p.jobs <- job{ctx, e}:
-				p.mu.Unlock()
-				return
-			default:
-				p.pending.Done()
-			}
-		}
-		p.mu.Unlock()
-		p.post(ctx, e)
+		p.send(ctx, notify.Event{Kind: kind, Recipients: recipients, ActorID: actorID, Title: title, Link: link})
 	}
+}
+
+// send queues an event, or posts it at once when the queue is full or closed.
+func (p *poster) send(ctx context.Context, e notify.Event) {
+	e.Recipients = append([]string(nil), e.Recipients...) // the caller may reuse its slice
+	// The request that caused the event ends before the poster gets to it.
+	ctx = context.WithoutCancel(ctx)
+	p.mu.Lock()
+	if !p.closed {
+		p.pending.Add(1)
+		select {
+		case p.jobs <- job{ctx, e}:
+			p.mu.Unlock()
+			return
+		default:
+			p.pending.Done()
+		}
+	}
+	p.mu.Unlock()
+	p.post(ctx, e)
 }
 
 func (p *poster) post(ctx context.Context, e notify.Event) {

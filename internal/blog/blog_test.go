@@ -289,6 +289,7 @@ func TestNotifyReaders(t *testing.T) {
 	b := e.classBlog(false)
 	_, err := e.svc.CreatePost(e.Ctx, as(f.Teacher), b.ID, blog.PostInput{Title: "Nouvelles", Body: "<p>Bonjour</p>"})
 	e.must(err)
+	e.App.SettleNotifications() // posted in the background, after the post
 	for _, p := range []directory.Person{f.Parent, f.Pupil} {
 		n, err := e.App.Services.Notify.UnreadCount(e.Ctx, p.ID)
 		e.must(err)
