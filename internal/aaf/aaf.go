@@ -9,7 +9,10 @@
 // after a grace period and is purged after a second one; coming back clears the mark.
 //
 // One import is one transaction: a file that cannot be read changes nothing, while a
-// wrong record is rejected with its reason and the rest goes through. Files are read
+// wrong record is rejected with its reason and the rest goes through. A full export
+// of a directory already fed is read first outside the transaction (prescan.go), so
+// that the transaction, which on SQLite stops every other writer, only applies what
+// changed. Files are read
 // as streams (several at once) and written with multi-row statements, so that memory
 // depends on the number of persons in the directory (a few maps keyed by jointure),
 // not on the size of the files.
@@ -57,6 +60,12 @@ type Options struct {
 	PurgeAfter time.Duration    // and is purged this long after losing access (default 90 days)
 	Now        func() time.Time // the clock (tests)
 	Parsers    int              // files read at once (default: the processors, at most 8)
+	// PrescanFrom is how many persons the directory must hold from earlier imports
+	// for a full export to be read before its transaction (default 10,000; the
+	// tests set 1); TempDir is where the records it sets aside wait (default: the
+	// system's temporary folder).
+	PrescanFrom int
+	TempDir     string
 	// Progress, when set, is told after each file how many of the export's files
 	// are done (the console's progress bar).
 	Progress func(filesDone, files int)
@@ -83,6 +92,9 @@ func New(d *db.DB, dir *directory.Service, al *audit.Log, rs *rights.Service, o 
 	}
 	if o.Now == nil {
 		o.Now = time.Now
+	}
+	if o.PrescanFrom <= 0 {
+		o.PrescanFrom = 10000
 	}
 	if o.Parsers <= 0 {
 		o.Parsers = min(runtime.GOMAXPROCS(0), 8)
@@ -126,21 +138,19 @@ func (im *Importer) Import(ctx context.Context, a actor.Actor, source string, fi
 		rep.Files = append(rep.Files, FileStat{Name: f.Name, Type: f.typ})
 	}
 	slog.Info("import AAF", "source", source, "type", kind, "fichiers", len(planned))
-	err = im.tx(ctx, func(tx *sql.Tx) error {
-		r, err := newRun(ctx, im, tx, rep, planned)
-		if err != nil {
-			return err
+	var pre *prescan
+	if kind == KindFull {
+		pre, err = im.prescan(ctx, rep, planned)
+		defer pre.close()
+		if err == nil && afterPrescan != nil {
+			afterPrescan()
 		}
-		defer r.close()
-		if err := r.run(); err != nil {
-			return err
-		}
-		rep.FinishedAt = im.opts.Now()
-		if err := rep.store(ctx, tx); err != nil {
-			return err
-		}
-		return im.audit.WriteTx(ctx, tx, im.auditEntry(a, rep))
-	})
+	}
+	if err == nil {
+		err = im.tx(ctx, func(tx *sql.Tx) error {
+			return im.apply(ctx, a, tx, rep, planned, pre)
+		})
+	}
 	if err != nil {
 		rep.Status, rep.Error, rep.FinishedAt = StatusFailed, err.Error(), im.opts.Now()
 		// The directory is untouched; the report of the failure is kept apart. A
@@ -166,6 +176,27 @@ func (im *Importer) Import(ctx context.Context, a actor.Actor, source string, fi
 		}
 	}
 	return rep, nil
+}
+
+// afterPrescan, set by tests, runs between the prescan and the transaction.
+var afterPrescan func()
+
+// apply is the import's transaction: the files (or what their prescan set aside)
+// applied, the report and the audit entry written.
+func (im *Importer) apply(ctx context.Context, a actor.Actor, tx *sql.Tx, rep *Report, planned []plannedFile, pre *prescan) error {
+	r, err := newRun(ctx, im, tx, rep, planned, pre)
+	if err != nil {
+		return err
+	}
+	defer r.close()
+	if err := r.run(); err != nil {
+		return err
+	}
+	rep.FinishedAt = im.opts.Now()
+	if err := rep.store(ctx, tx); err != nil {
+		return err
+	}
+	return im.audit.WriteTx(ctx, tx, im.auditEntry(a, rep))
 }
 
 // importPragmas tune the SQLite connection of an import, and restore are the defaults

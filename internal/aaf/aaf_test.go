@@ -156,11 +156,14 @@ type env struct {
 	d   *db.DB
 	now time.Time
 	im  *aaf.Importer
+	// prescanFrom is the importer's option: 1 reads every full export before
+	// its transaction once the directory has persons, as large directories do.
+	prescanFrom int
 }
 
 func setup(t *testing.T) *env {
 	k := apptest.New(t)
-	e := &env{k: k, ctx: k.Ctx, d: k.App.DB, now: time.Date(2026, 9, 2, 8, 0, 0, 0, time.UTC)}
+	e := &env{k: k, ctx: k.Ctx, d: k.App.DB, now: time.Date(2026, 9, 2, 8, 0, 0, 0, time.UTC), prescanFrom: 1}
 	e.importer(e.now)
 	return e
 }
@@ -168,7 +171,7 @@ func setup(t *testing.T) *env {
 // importer makes an importer whose clock says now (the grace period runs on it).
 func (e *env) importer(now time.Time) {
 	s := e.k.App.Services
-	e.im = aaf.New(e.d, s.Directory, s.Audit, s.Rights, aaf.Options{Grace: 90 * 24 * time.Hour, PurgeAfter: 90 * 24 * time.Hour,
+	e.im = aaf.New(e.d, s.Directory, s.Audit, s.Rights, aaf.Options{Grace: 90 * 24 * time.Hour, PurgeAfter: 90 * 24 * time.Hour, PrescanFrom: e.prescanFrom,
 		Now: func() time.Time { return now }})
 }
 

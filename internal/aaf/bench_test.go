@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"os"
 	"runtime"
+	"runtime/pprof"
 	"strconv"
 	"testing"
 	"time"
@@ -16,8 +17,9 @@ import (
 )
 
 // BenchmarkImport imports a generated académie (PREAU_BENCH_AAF_PERSONS persons,
-// 10,000 by default; one établissement per 2,000), then a 1% delta, on the test
-// database (SQLite, or PostgreSQL with PREAU_TEST_POSTGRES), and reports both wall
+// 10,000 by default; one établissement per 2,000), then a 1% delta, then the full
+// export again (the next night's), on the test
+// database (SQLite, or PostgreSQL with PREAU_TEST_POSTGRES), and reports the wall
 // times and the Go heap's peak. The process's peak RSS is what /usr/bin/time -v
 // reports around the test binary.
 func BenchmarkImport(b *testing.B) {
@@ -49,23 +51,39 @@ func BenchmarkImport(b *testing.B) {
 		im := aaf.New(d, s.Directory, s.Audit, s.Rights, aaf.Options{})
 		peak := watchHeap()
 		start := time.Now()
-		rep, err := im.ImportDir(ctx, actor.System("bench"), full)
+		// Each import runs under a profiler label (go tool pprof -tagfocus=import=delta).
+		imp := func(phase, dir string) (rep *aaf.Report, err error) {
+			pprof.Do(ctx, pprof.Labels("import", phase), func(ctx context.Context) {
+				rep, err = im.ImportDir(ctx, actor.System("bench"), dir)
+			})
+			return rep, err
+		}
+		rep, err := imp("full", full)
 		if err != nil {
 			b.Fatal(err)
 		}
 		fullTime := time.Since(start)
 		start = time.Now()
-		drep, err := im.ImportDir(ctx, actor.System("bench"), delta)
+		drep, err := imp("delta", delta)
 		if err != nil {
 			b.Fatal(err)
 		}
 		deltaTime := time.Since(start)
+		// The next night's full export: the same files, nearly nothing to change.
+		start = time.Now()
+		nrep, err := imp("night", full)
+		if err != nil {
+			b.Fatal(err)
+		}
+		nightTime := time.Since(start)
 		heap := peak()
 		b.ReportMetric(fullTime.Seconds(), "full-s")
 		b.ReportMetric(deltaTime.Seconds(), "delta-s")
+		b.ReportMetric(nightTime.Seconds(), "night-s")
 		b.ReportMetric(float64(heap)/(1<<20), "peak-heap-MB")
-		b.Logf("%s, %d personnes : complet %s (%d créées), delta %s (%d modifiées, %d créées, %d marquées), tas max %d Mo",
-			d.Dialect, n, fullTime.Round(time.Millisecond), rep.Created, deltaTime.Round(time.Millisecond), drep.Updated, drep.Created, drep.Marked, heap>>20)
+		b.Logf("%s, %d personnes : complet %s (%d créées), delta %s (%d modifiées, %d créées, %d marquées), complet suivant %s (%d inchangées, %d modifiées), tas max %d Mo",
+			d.Dialect, n, fullTime.Round(time.Millisecond), rep.Created, deltaTime.Round(time.Millisecond), drep.Updated, drep.Created, drep.Marked,
+			nightTime.Round(time.Millisecond), nrep.Unchanged, nrep.Updated, heap>>20)
 	}
 }
 

@@ -105,6 +105,15 @@ func (r *Report) issue(sev, file string, record int, jointure, structureID, reas
 	}
 }
 
+// resetReading forgets what a reading of the files counted, before they are read
+// again.
+func (r *Report) resetReading() {
+	for i := range r.Files {
+		r.Files[i].Records, r.Files[i].Header = 0, nil
+	}
+	r.Unchanged, r.Unknown = 0, nil
+}
+
 func (r *Report) unknown(name string) {
 	if r.Unknown == nil {
 		r.Unknown = map[string]int{}

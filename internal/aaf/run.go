@@ -30,8 +30,13 @@ type run struct {
 	rep   *Report
 	files []plannedFile
 	full  bool
-	now   time.Time
-	year  string
+	// pre is what the prescan of a full export set aside, nil when the files are
+	// read here; preloaded says that every person with a jointure is loaded at the
+	// start (a full export read here, or a large spool), rather than looked up.
+	pre       *prescan
+	preloaded bool
+	now       time.Time
+	year      string
 
 	bulk   *bulk
 	logins *directory.LoginAllocator
@@ -48,16 +53,26 @@ type run struct {
 	findPerson, updatePerson, markPerson, personAttrs *sql.Stmt
 }
 
-func newRun(ctx context.Context, im *Importer, tx *sql.Tx, rep *Report, files []plannedFile) (*run, error) {
+func newRun(ctx context.Context, im *Importer, tx *sql.Tx, rep *Report, files []plannedFile, pre *prescan) (*run, error) {
 	r := &run{ctx: ctx, im: im, tx: tx, rep: rep, files: files, full: rep.Kind == KindFull, now: im.opts.Now(),
 		year: im.dir.SchoolYearNow(), byJointure: map[string]*structRef{}, byUAI: map[string]*structRef{},
 		groups: map[string]string{}, subjects: map[string]string{}, labels: map[string]string{},
 		persons: newPeople(), personIDs: ids.NewSequence(), scope: map[string]bool{}}
 	// The lock row: a second import waits here until the first one ends, so that
-	// they never share the work tables.
-	if _, err := tx.ExecContext(ctx, `UPDATE aaf_lock SET imported_at = $1 WHERE id = 1`, r.now.UnixMilli()); err != nil {
+	// they never share the work tables. Its generation counts the imports that
+	// committed: the prescan's snapshot holds if none did since.
+	var generation int64
+	if err := tx.QueryRowContext(ctx, `UPDATE aaf_lock SET imported_at = $1, generation = generation + 1 WHERE id = 1 RETURNING generation`,
+		r.now.UnixMilli()).Scan(&generation); err != nil {
 		return nil, err
 	}
+	if pre != nil && generation != pre.generation+1 {
+		slog.Info("import AAF : un autre import a modifié l'annuaire depuis la lecture ; les fichiers sont relus")
+		rep.resetReading()
+		pre = nil
+	}
+	r.pre = pre
+	r.preloaded = r.full && (pre == nil || pre.persons >= preloadFrom)
 	if err := r.clearWork(); err != nil {
 		return nil, err
 	}
@@ -87,7 +102,7 @@ func newRun(ctx context.Context, im *Importer, tx *sql.Tx, rep *Report, files []
 		r.close()
 		return nil, err
 	}
-	if r.full {
+	if r.preloaded {
 		if err := r.logins.Preload(ctx); err != nil {
 			r.close()
 			return nil, err
@@ -119,21 +134,25 @@ func (r *run) clearWork() error {
 const personRefSQL = `SELECT p.id, p.external_id, p.removed_at, COALESCE(a.category, ''), COALESCE(a.checksum, ''), COALESCE(a.structures, '')
 	FROM persons p LEFT JOIN aaf_persons a ON a.person_id = p.id`
 
+// preloadFrom is how many spooled person records make loading every person at the
+// start of the transaction cheaper than looking each one up.
+const preloadFrom = 20000
+
 // scanPersonRef reads a row of personRefSQL into the people.
-func (r *run) scanPersonRef(sc interface{ Scan(...any) error }) (*personRef, error) {
+func scanPersonRef(pp *people, sc interface{ Scan(...any) error }) (*personRef, error) {
 	var id, ext, cat, sum, ssum string
 	var removedAt int64
 	if err := sc.Scan(&id, &ext, &removedAt, &cat, &sum, &ssum); err != nil {
 		return nil, err
 	}
-	p := r.persons.add(ext, id, cat)
+	p := pp.add(ext, id, cat)
 	p.removedAt, p.sum, p.structSum = removedAt, parseSum(sum), parseSum(ssum)
 	return p, nil
 }
 
 // load reads the structures, this year's classes and groups, the subjects and, for a
-// full export (which names nearly everyone), every person with a jointure; a delta
-// looks its few persons up one by one instead.
+// full export read here or a large spool, every person with a jointure; a delta or a
+// small spool looks its few persons up one by one instead.
 func (r *run) load() error {
 	rows, err := r.tx.QueryContext(r.ctx, `SELECT id, COALESCE(external_id, ''), COALESCE(uai, ''), name, city, kind FROM structures`)
 	if err != nil {
@@ -190,7 +209,7 @@ func (r *run) load() error {
 	if err := rows.Err(); err != nil {
 		return err
 	}
-	if !r.full {
+	if !r.preloaded {
 		return nil
 	}
 	rows, err = r.tx.QueryContext(r.ctx, personRefSQL+` WHERE p.external_id IS NOT NULL`)
@@ -199,7 +218,7 @@ func (r *run) load() error {
 	}
 	defer rows.Close()
 	for rows.Next() {
-		if _, err := r.scanPersonRef(rows); err != nil {
+		if _, err := scanPersonRef(r.persons, rows); err != nil {
 			return err
 		}
 	}
@@ -212,10 +231,10 @@ func groupKey(structureID, kind, code string) string {
 
 // person returns the person with this jointure, or nil.
 func (r *run) person(jointure string) (*personRef, error) {
-	if p, ok := r.persons.get(jointure); ok || r.full {
+	if p, ok := r.persons.get(jointure); ok || r.preloaded {
 		return p, nil
 	}
-	p, err := r.scanPersonRef(r.findPerson.QueryRowContext(r.ctx, jointure))
+	p, err := scanPersonRef(r.persons, r.findPerson.QueryRowContext(r.ctx, jointure))
 	if errors.Is(err, sql.ErrNoRows) {
 		r.persons.absent(jointure)
 		return nil, nil
@@ -226,6 +245,9 @@ func (r *run) person(jointure string) (*personRef, error) {
 // run reads the files in order and applies them, then does what needs every file
 // read: family links, the persons a full export no longer lists, automatic groups.
 func (r *run) run() error {
+	if r.pre != nil {
+		return r.runSpool()
+	}
 	start := time.Now()
 	rd := r.im.read(r.ctx, r.files)
 	defer rd.close()
@@ -251,6 +273,24 @@ func (r *run) run() error {
 		r.progress(i + 1)
 	}
 	slog.Debug("import AAF", "étape", "lecture des fichiers", "durée", time.Since(start))
+	return r.finish()
+}
+
+// runSpool applies what the prescan set aside.
+func (r *run) runSpool() error {
+	start := time.Now()
+	err := r.pre.each(r.ctx, func(e spooled) error {
+		f := r.files[e.File]
+		if e.Dup {
+			r.reject(f, e.Rec, recordJointure(e.Rec), "", duplicateReason)
+			return nil
+		}
+		return r.apply(f, e.Rec)
+	})
+	if err != nil {
+		return err
+	}
+	slog.Debug("import AAF", "étape", "enregistrements mis de côté", "durée", time.Since(start))
 	return r.finish()
 }
 
@@ -311,6 +351,11 @@ func (r *run) record(f plannedFile, rec *Record) error {
 			r.rep.unknown(a.Name)
 		}
 	}
+	return r.apply(f, rec)
+}
+
+// apply imports a record.
+func (r *run) apply(f plannedFile, rec *Record) error {
 	switch cat := category(f, rec); cat {
 	case CatEtab:
 		return r.structure(f, rec)
@@ -498,11 +543,16 @@ func (r *run) resolve(ref string) *structRef {
 
 // ---- persons ----
 
-func (r *run) personRecord(f plannedFile, rec *Record, cat string) error {
-	j := rec.ID
-	if j == "" {
-		j = first(rec, "ENTPersonJointure")
+// recordJointure is the jointure a person record names.
+func recordJointure(rec *Record) string {
+	if rec.ID != "" {
+		return rec.ID
 	}
+	return first(rec, "ENTPersonJointure")
+}
+
+func (r *run) personRecord(f plannedFile, rec *Record, cat string) error {
+	j := recordJointure(rec)
 	if j == "" {
 		r.reject(f, rec, "", "", "jointure manquante")
 		return nil
@@ -517,7 +567,7 @@ func (r *run) personRecord(f plannedFile, rec *Record, cat string) error {
 	}
 	if p != nil && p.seen != notSeen {
 		if r.full && rec.Op != OpDelete && p.seen == seenPresent {
-			r.reject(f, rec, j, "", "jointure en double dans l'export : seul le premier enregistrement est importé")
+			r.reject(f, rec, j, "", duplicateReason)
 			return nil
 		}
 		// The same person twice in successive deltas: what is queued for the first
@@ -670,6 +720,8 @@ func (r *run) personRecord(f plannedFile, rec *Record, cat string) error {
 	}
 	return r.bulk.add(r.ctx, r.bulk.touched, pid)
 }
+
+const duplicateReason = "jointure en double dans l'export : seul le premier enregistrement est importé"
 
 func hasLinkAttrs(a attrSet) bool {
 	for _, n := range []string{"ENTElevePersRelEleve", "ENTEleveAutoriteParentale", "ENTEleveParents", "ENTElevePere", "ENTEleveMere", "ENTElevePersRelEleve1", "ENTElevePersRelEleve2"} {
@@ -917,11 +969,19 @@ func (r *run) missing() error {
 		}
 	}
 	var err error
-	r.persons.each(func(p *personRef) {
-		if err == nil && p.seen == notSeen && p.removedAt == 0 && p.cat != 0 {
-			err = r.bulk.add(r.ctx, r.bulk.missing, r.persons.id(p))
+	if r.pre != nil {
+		for _, id := range r.pre.missing {
+			if err = r.bulk.add(r.ctx, r.bulk.missing, id); err != nil {
+				return err
+			}
 		}
-	})
+	} else {
+		r.persons.each(func(p *personRef) {
+			if err == nil && p.seen == notSeen && p.removedAt == 0 && p.cat != 0 {
+				err = r.bulk.add(r.ctx, r.bulk.missing, r.persons.id(p))
+			}
+		})
+	}
 	if err != nil {
 		return err
 	}

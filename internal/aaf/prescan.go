@@ -1,0 +1,211 @@
+package aaf
+
+import (
+	"bufio"
+	"context"
+	"encoding/gob"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"time"
+)
+
+// A full export lists every person of the académie, every night, and nearly all of
+// them have not changed since the last one. Reading it inside the import's
+// transaction would keep SQLite's only writer busy for as long as the files take to
+// read: the portal could not open a session meanwhile. So a full export is read
+// first outside any transaction (the prescan), against a snapshot of what the
+// directory imported last time; what did not change is only counted, and the rest
+// is set aside in a spool file, in file order. The transaction then applies the
+// spool only.
+//
+// The snapshot is only good while no other import has changed the directory: the
+// lock row counts the imports that committed (its generation), and a transaction
+// that finds another count than the prescan saw reads the files again itself.
+
+// spooled is one record set aside by the prescan: the index of its file, and
+// whether it repeats a jointure the export already listed.
+type spooled struct {
+	File int
+	Dup  bool
+	Rec  *Record
+}
+
+// prescan is what the reading of a full export outside the transaction found.
+type prescan struct {
+	generation int64    // the lock row's generation when the snapshot was taken
+	spool      *os.File // the spooled records, gob-encoded, in file order
+	records    int      // records spooled
+	persons    int      // person records spooled
+	missing    []string // persons of the directory that the export does not list
+}
+
+func (p *prescan) close() {
+	if p != nil && p.spool != nil {
+		p.spool.Close()
+		os.Remove(p.spool.Name())
+	}
+}
+
+// each calls fn for every spooled record, in file order.
+func (p *prescan) each(ctx context.Context, fn func(e spooled) error) error {
+	if _, err := p.spool.Seek(0, io.SeekStart); err != nil {
+		return err
+	}
+	dec := gob.NewDecoder(bufio.NewReaderSize(p.spool, 256<<10))
+	for i := 0; i < p.records; i++ {
+		var e spooled
+		if err := dec.Decode(&e); err != nil {
+			return fmt.Errorf("relecture des enregistrements mis de côté : %w", err)
+		}
+		if i%recordsPerBatch == 0 && ctx.Err() != nil {
+			return errCancelled
+		}
+		if err := fn(e); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// prescan reads a full export against the directory as it is, outside any
+// transaction. It returns nil when the directory holds too few imported persons for
+// it to be worth it (a first import changes everything anyway). It counts the
+// records of each file, their unknown attributes and the unchanged persons into rep.
+func (im *Importer) prescan(ctx context.Context, rep *Report, files []plannedFile) (*prescan, error) {
+	start := time.Now()
+	pre := &prescan{}
+	if err := im.db.QueryRowContext(ctx, `SELECT generation FROM aaf_lock WHERE id = 1`).Scan(&pre.generation); err != nil {
+		return nil, err
+	}
+	var known int
+	if err := im.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM aaf_persons`).Scan(&known); err != nil {
+		return nil, err
+	}
+	if known < im.opts.PrescanFrom {
+		return nil, nil
+	}
+	year := im.dir.SchoolYearNow()
+	pp := newPeople()
+	rows, err := im.db.QueryContext(ctx, personRefSQL+` WHERE p.external_id IS NOT NULL`)
+	if err != nil {
+		return nil, err
+	}
+	for rows.Next() {
+		if _, err := scanPersonRef(pp, rows); err != nil {
+			rows.Close()
+			return nil, err
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	pre.spool, err = os.CreateTemp(im.opts.TempDir, "preau-aaf-*.spool")
+	if err != nil {
+		return nil, err
+	}
+	ok := false
+	defer func() {
+		if !ok {
+			pre.close()
+		}
+	}()
+	out := bufio.NewWriterSize(pre.spool, 256<<10)
+	enc := gob.NewEncoder(out)
+	put := func(e spooled) error {
+		pre.records++
+		return enc.Encode(&e)
+	}
+	rd := im.read(ctx, files)
+	defer rd.close()
+	for i, f := range files {
+		for batch := range rd.chans[i] {
+			if batch.err != nil {
+				return nil, batch.err
+			}
+			if ctx.Err() != nil {
+				return nil, errCancelled
+			}
+			for _, rec := range batch.recs {
+				rep.Files[i].Records++
+				for _, a := range rec.Attrs {
+					if !isKnown(a.Name) {
+						rep.unknown(a.Name)
+					}
+				}
+				e, skip := pre.sort(pp, year, f, rec)
+				if skip {
+					rep.Unchanged++
+					continue
+				}
+				e.File = i
+				if err := put(e); err != nil {
+					return nil, err
+				}
+			}
+		}
+		if ctx.Err() != nil {
+			return nil, errCancelled
+		}
+		rep.Files[i].Header = rd.headers[i]
+		if im.opts.Progress != nil {
+			im.opts.Progress(i+1, len(files))
+		}
+	}
+	if err := out.Flush(); err != nil {
+		return nil, err
+	}
+	pp.each(func(p *personRef) {
+		if p.seen == notSeen && p.removedAt == 0 && p.cat != 0 {
+			pre.missing = append(pre.missing, pp.id(p))
+		}
+	})
+	ok = true
+	slog.Debug("import AAF", "étape", "lecture avant la transaction", "durée", time.Since(start),
+		"mis de côté", pre.records, "inchangés", rep.Unchanged, "absents", len(pre.missing))
+	return pre, nil
+}
+
+// sort tells whether a record of a full export leaves its person as the directory
+// has it (skip), or must be applied by the transaction: structures, subjects,
+// unknown or changed persons, anything but a plain addition, and repeated
+// jointures (which the transaction rejects).
+func (pre *prescan) sort(pp *people, year string, f plannedFile, rec *Record) (e spooled, skip bool) {
+	e.Rec = rec
+	cat := category(f, rec)
+	if cat != CatEleve && cat != CatPersRelEleve && cat != CatPersEducNat {
+		return e, false
+	}
+	pre.persons++
+	j := recordJointure(rec)
+	p, _ := pp.get(j)
+	if j == "" || p == nil {
+		// New persons, and records without a jointure, are the transaction's
+		// business (it finds the repeated ones among them itself).
+		return e, false
+	}
+	switch {
+	case rec.Op == OpDelete:
+		p.seen = seenDeleted
+		return e, false
+	case p.seen == seenPresent:
+		e.Dup = true
+		return e, false
+	case p.seen == seenDeleted:
+		// Deleted then listed again: both records are applied, in order.
+		p.seen = seenPresent
+		return e, false
+	}
+	p.seen = seenPresent
+	if rec.Op != OpAdd {
+		return e, false
+	}
+	sum := checksum(cat+"\x00"+year, keep(cat, rec.Attrs, nil).encode())
+	if p.sum == sum && p.removedAt == 0 {
+		pre.persons--
+		return e, true
+	}
+	return e, false
+}
