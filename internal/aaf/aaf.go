@@ -167,10 +167,11 @@ func (im *Importer) Import(ctx context.Context, a actor.Actor, source string, fi
 		}
 		return rep, err
 	}
-	// A delta that changed a few hundred persons leaves the statistics as they
-	// were (the database's own maintenance follows such changes); analyzing the
-	// whole database after it would take longer than the delta itself.
-	if rep.changed() >= analyzeAfter {
+	// An import that changed a small part of the directory (a delta, a night's
+	// full export) leaves the statistics as they were: the proportions they
+	// describe still hold, and analyzing a large database takes longer than such
+	// an import.
+	if im.worthAnalyzing(ctx, rep) {
 		if err := im.db.Analyze(ctx); err != nil {
 			slog.Warn("statistiques de la base non rafraîchies après l'import", "err", err)
 		}
@@ -239,8 +240,21 @@ func (im *Importer) tx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 }
 
 // analyzeAfter is how many persons an import creates, changes or marks before the
-// statistics of the tables it wrote are worth refreshing.
+// statistics of the tables it wrote are worth refreshing; and it must be at least a
+// tenth of the persons the AAF feeds.
 const analyzeAfter = 1000
+
+func (im *Importer) worthAnalyzing(ctx context.Context, rep *Report) bool {
+	n := rep.changed()
+	if n < analyzeAfter {
+		return false
+	}
+	var known int
+	if err := im.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM aaf_persons`).Scan(&known); err != nil {
+		return true
+	}
+	return n*10 >= known
+}
 
 // changed counts the persons the import wrote.
 func (rep *Report) changed() int { return rep.Created + rep.Updated + rep.Marked + rep.Purged }

@@ -851,7 +851,7 @@ func (r *run) finish() error {
 		// So are the directory's tables after a large import (the first one
 		// fills them); after a delta their statistics still hold.
 		tables := `aaf_work_touched, aaf_work_owners, aaf_work_links`
-		if r.rep.changed() >= analyzeAfter {
+		if r.im.worthAnalyzing(r.ctx, r.rep) {
 			tables += `, persons, person_links, person_structures, group_members`
 		}
 		if _, err := r.exec(`ANALYZE ` + tables); err != nil {
@@ -902,8 +902,9 @@ func (r *run) links() error {
 		return err
 	}
 	n, err := r.exec(`INSERT INTO person_links(parent_id, child_id)
-		SELECT p.id, c.id FROM aaf_work_links w JOIN persons p ON p.external_id = w.parent_ext JOIN persons c ON c.external_id = w.child_ext
-		WHERE p.profile = 'Responsable' AND c.profile = 'Eleve' ON CONFLICT DO NOTHING`)
+		SELECT p.id, c.id FROM aaf_work_links w CROSS JOIN persons p CROSS JOIN persons c
+		WHERE p.external_id = w.parent_ext AND c.external_id = w.child_ext AND p.profile = 'Responsable' AND c.profile = 'Eleve'
+		ON CONFLICT DO NOTHING`)
 	if err != nil {
 		return err
 	}
@@ -1025,7 +1026,10 @@ const finishCache = "-131072"
 // responsables gives the responsables whose children changed their children's
 // structures, and reports those left without a child the directory knows.
 func (r *run) responsables() error {
-	touchedResp := `(SELECT t.person_id FROM aaf_work_touched t JOIN persons p ON p.id = t.person_id AND p.profile = 'Responsable')`
+	// The work tables lead the joins ("CROSS JOIN" keeps SQLite's join order, which
+	// knows nothing of their size): a delta touches a few hundred of the
+	// hundreds of thousands of responsables.
+	touchedResp := `(SELECT t.person_id FROM aaf_work_touched t CROSS JOIN persons p WHERE p.id = t.person_id AND p.profile = 'Responsable')`
 	if _, err := r.exec(`DELETE FROM person_structures WHERE person_id IN ` + touchedResp + ` AND structure_id IN ` + aafStructures); err != nil {
 		return err
 	}
@@ -1061,7 +1065,9 @@ func (im *Importer) sweep(ctx context.Context, q db.Querier, now time.Time) (end
 	n, _ := res.RowsAffected()
 	ended = int(n)
 	// Sessions end with the access: a removed person is signed out everywhere.
-	if _, err := q.ExecContext(ctx, `DELETE FROM sessions WHERE person_id IN (SELECT id FROM persons WHERE state = 'removed')`); err != nil {
+	// (Marked persons are found through their index, not by reading every person.)
+	if _, err := q.ExecContext(ctx, `DELETE FROM sessions WHERE person_id IN
+		(SELECT id FROM persons WHERE removed_at > 0 AND removed_at <= $1 AND state = 'removed')`, cutAccess); err != nil {
 		return ended, 0, err
 	}
 	res, err = q.ExecContext(ctx, `DELETE FROM persons WHERE removed_at > 0 AND removed_at <= $1`, cutPurge)
