@@ -96,17 +96,27 @@ func benchPersons() int {
 }
 
 // watchHeap samples the heap in use until the returned function is called, which
-// returns the highest sample.
+// returns the highest sample. With PREAU_BENCH_HEAPPROFILE=FILE, the heap's profile
+// is written there at each new peak (at most once a second), to see what it holds.
 func watchHeap() func() uint64 {
 	done := make(chan struct{})
 	result := make(chan uint64)
 	go func() {
 		var peak uint64
 		var ms runtime.MemStats
+		var written time.Time
+		profile := os.Getenv("PREAU_BENCH_HEAPPROFILE")
 		t := time.NewTicker(50 * time.Millisecond)
 		defer t.Stop()
 		for {
 			runtime.ReadMemStats(&ms)
+			if ms.HeapInuse > peak && profile != "" && time.Since(written) > time.Second {
+				if f, err := os.Create(profile); err == nil {
+					pprof.Lookup("heap").WriteTo(f, 0)
+					f.Close()
+				}
+				written = time.Now()
+			}
 			peak = max(peak, ms.HeapInuse)
 			select {
 			case <-done:
