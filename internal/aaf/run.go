@@ -989,8 +989,11 @@ func (r *run) missing() error {
 	if err := r.bulk.flush(r.ctx); err != nil {
 		return err
 	}
+	// EXISTS, not "id IN (the persons of the structures covered)": that list is the
+	// whole directory, which SQLite would build to check a few hundred persons.
 	n, err := r.exec(`UPDATE persons SET removed_at = $1 WHERE removed_at = 0 AND id IN (SELECT person_id FROM aaf_work_missing)
-		AND id IN (SELECT person_id FROM person_structures WHERE structure_id IN (SELECT structure_id FROM aaf_work_scope))`, r.now.UnixMilli())
+		AND EXISTS (SELECT 1 FROM person_structures ps WHERE ps.person_id = persons.id
+			AND ps.structure_id IN (SELECT structure_id FROM aaf_work_scope))`, r.now.UnixMilli())
 	r.rep.Marked += int(n)
 	return err
 }
