@@ -4,9 +4,11 @@ import (
 	"context"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"runtime"
 	"runtime/pprof"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -18,24 +20,17 @@ import (
 
 // BenchmarkImport imports a generated académie (PREAU_BENCH_AAF_PERSONS persons,
 // 10,000 by default; one établissement per 2,000), then a 1% delta, then the full
-// export again (the next night's), on the test
-// database (SQLite, or PostgreSQL with PREAU_TEST_POSTGRES), and reports the wall
-// times and the Go heap's peak. The process's peak RSS is what /usr/bin/time -v
-// reports around the test binary.
+// export again (the next night's), on the test database (SQLite, or PostgreSQL with
+// PREAU_TEST_POSTGRES), and reports the wall times, the Go heap's peak and the
+// process's peak resident memory (with PREAU_BENCH_AAF_DIR, the exports are written
+// by an earlier run and that peak is the imports' own).
 func BenchmarkImport(b *testing.B) {
 	n := benchPersons()
 	if os.Getenv("PREAU_BENCH_DEBUG") != "" {
 		// The import's steps and their durations.
 		slog.SetLogLoggerLevel(slog.LevelDebug)
 	}
-	o := aaf.GenOptions{Persons: n, Schools: max(1, n/2000), Seed: 1}
-	full, delta := b.TempDir(), b.TempDir()
-	if _, err := aaf.Generate(full, o); err != nil {
-		b.Fatal(err)
-	}
-	if _, err := aaf.GenerateDelta(delta, o, 1, "20260915"); err != nil {
-		b.Fatal(err)
-	}
+	full, delta := benchExports(b, n)
 	for i := 0; i < b.N; i++ {
 		ctx := context.Background()
 		d := db.ForTest(b)
@@ -81,10 +76,65 @@ func BenchmarkImport(b *testing.B) {
 		b.ReportMetric(deltaTime.Seconds(), "delta-s")
 		b.ReportMetric(nightTime.Seconds(), "night-s")
 		b.ReportMetric(float64(heap)/(1<<20), "peak-heap-MB")
+		if rss := peakRSS(); rss > 0 {
+			b.ReportMetric(float64(rss)/(1<<20), "peak-rss-MB")
+		}
 		b.Logf("%s, %d personnes : complet %s (%d créées), delta %s (%d modifiées, %d créées, %d marquées), complet suivant %s (%d inchangées, %d modifiées), tas max %d Mo",
 			d.Dialect, n, fullTime.Round(time.Millisecond), rep.Created, deltaTime.Round(time.Millisecond), drep.Updated, drep.Created, drep.Marked,
 			nightTime.Round(time.Millisecond), nrep.Unchanged, nrep.Updated, heap>>20)
 	}
+}
+
+// benchExports writes a generated académie of n persons and its 1% delta. With
+// PREAU_BENCH_AAF_DIR, they are kept in that folder and written only once: the
+// process then only imports, and its peak memory is the import's.
+func benchExports(b *testing.B, n int) (full, delta string) {
+	o := aaf.GenOptions{Persons: n, Schools: max(1, n/2000), Seed: 1}
+	keep := os.Getenv("PREAU_BENCH_AAF_DIR")
+	if keep == "" {
+		full, delta = b.TempDir(), b.TempDir()
+	} else {
+		full, delta = filepath.Join(keep, strconv.Itoa(n), "full"), filepath.Join(keep, strconv.Itoa(n), "delta")
+		if _, err := os.Stat(filepath.Join(delta, "PRET")); err == nil {
+			return full, delta
+		}
+		for _, d := range []string{full, delta} {
+			if err := os.RemoveAll(d); err != nil {
+				b.Fatal(err)
+			}
+			if err := os.MkdirAll(d, 0o755); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	if _, err := aaf.Generate(full, o); err != nil {
+		b.Fatal(err)
+	}
+	if _, err := aaf.GenerateDelta(delta, o, 1, "20260915"); err != nil {
+		b.Fatal(err)
+	}
+	if keep != "" {
+		// Written last: the exports are complete (DirSources ignores the file).
+		if err := os.WriteFile(filepath.Join(delta, "PRET"), nil, 0o644); err != nil {
+			b.Fatal(err)
+		}
+	}
+	return full, delta
+}
+
+// peakRSS is the process's peak resident memory (Linux), 0 if unknown.
+func peakRSS() uint64 {
+	status, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(status), "\n") {
+		if f := strings.Fields(line); len(f) == 3 && f[0] == "VmHWM:" {
+			kb, _ := strconv.ParseUint(f[1], 10, 64)
+			return kb << 10
+		}
+	}
+	return 0
 }
 
 // benchPersons is PREAU_BENCH_AAF_PERSONS, 10,000 by default.
