@@ -66,6 +66,10 @@ type Options struct {
 	// system's temporary folder).
 	PrescanFrom int
 	TempDir     string
+	// BulkFrom is how many persons an import into a nearly empty SQLite
+	// directory creates before it builds some indexes at the end rather than as
+	// it goes (default 50,000; see deferIndexes).
+	BulkFrom int
 	// Progress, when set, is told after each file how many of the export's files
 	// are done (the console's progress bar).
 	Progress func(filesDone, files int)
@@ -92,6 +96,9 @@ func New(d *db.DB, dir *directory.Service, al *audit.Log, rs *rights.Service, o 
 	}
 	if o.Now == nil {
 		o.Now = time.Now
+	}
+	if o.BulkFrom <= 0 {
+		o.BulkFrom = 50000
 	}
 	if o.PrescanFrom <= 0 {
 		o.PrescanFrom = 10000

@@ -159,6 +159,7 @@ type env struct {
 	// prescanFrom is the importer's option: 1 reads every full export before
 	// its transaction once the directory has persons, as large directories do.
 	prescanFrom int
+	bulkFrom    int // the importer's Options.BulkFrom (0: the default)
 }
 
 func setup(t *testing.T) *env {
@@ -171,7 +172,7 @@ func setup(t *testing.T) *env {
 // importer makes an importer whose clock says now (the grace period runs on it).
 func (e *env) importer(now time.Time) {
 	s := e.k.App.Services
-	e.im = aaf.New(e.d, s.Directory, s.Audit, s.Rights, aaf.Options{Grace: 90 * 24 * time.Hour, PurgeAfter: 90 * 24 * time.Hour, PrescanFrom: e.prescanFrom,
+	e.im = aaf.New(e.d, s.Directory, s.Audit, s.Rights, aaf.Options{Grace: 90 * 24 * time.Hour, PurgeAfter: 90 * 24 * time.Hour, PrescanFrom: e.prescanFrom, BulkFrom: e.bulkFrom,
 		Now: func() time.Time { return now }})
 }
 

@@ -4,7 +4,9 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"log/slog"
 	"strings"
+	"time"
 
 	"github.com/preau-ent/preau/internal/platform/db"
 )
@@ -25,6 +27,7 @@ type batch struct {
 	args  []any
 	n     int
 	stmt  *sql.Stmt
+	spent time.Duration // in the database, for the debug log
 }
 
 // maxArgs stays under SQLite's 32,766 variables and PostgreSQL's 65,535.
@@ -80,6 +83,8 @@ func (b *batch) flush(ctx context.Context, tx *sql.Tx) error {
 		return nil
 	}
 	var err error
+	start := time.Now()
+	defer func() { b.spent += time.Since(start) }()
 	if b.n == b.rows {
 		if b.stmt == nil {
 			if b.stmt, err = tx.PrepareContext(ctx, b.query(b.rows)); err != nil {
@@ -193,6 +198,15 @@ func (b *bulk) flush(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// logSpent writes to the debug log the time each statement took in all.
+func (b *bulk) logSpent() {
+	for _, x := range b.order {
+		if x.spent > 0 {
+			slog.Debug("import AAF", "instruction", strings.Join(strings.Fields(x.head)[:3], " "), "durée", x.spent)
+		}
+	}
 }
 
 func (b *bulk) close() {

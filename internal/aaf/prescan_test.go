@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/preau-ent/preau/internal/aaf"
+	"github.com/preau-ent/preau/internal/platform/db"
 )
 
 // nightExport is the base export a month later: the teacher moved, E2 left, a new
@@ -105,5 +106,28 @@ func TestPrescanOutOfDateReadsTheFilesAgain(t *testing.T) {
 	}
 	if total != 11 {
 		t.Errorf("enregistrements comptés : %d, attendu 11 (une seule lecture comptée)", total)
+	}
+}
+
+// A first import that builds the persons' secondary indexes at the end leaves the
+// same directory as one that keeps them as it goes, and the indexes are there.
+func TestBulkLoadBuildsIndexesAtTheEnd(t *testing.T) {
+	var outcomes []string
+	for _, from := range []int{2, 1 << 30} {
+		e := setup(t)
+		e.bulkFrom = from
+		e.importer(e.now)
+		e.importDir(t, write(t, baseExport(t, "20260901")))
+		rep := e.importDir(t, write(t, nightExport(t)))
+		outcomes = append(outcomes, e.outcome(t, rep))
+		if e.d.Dialect == db.SQLite {
+			if n := e.count(t, `SELECT COUNT(*) FROM sqlite_schema WHERE type = 'index' AND tbl_name = 'persons'
+				AND name IN ('persons_last_key', 'persons_first_key', 'persons_profile', 'persons_removed', 'account_persons_email')`); n != 5 {
+				t.Errorf("index des personnes après l'import : %d sur 5", n)
+			}
+		}
+	}
+	if outcomes[0] != outcomes[1] {
+		t.Errorf("index construits à la fin :\n%s\n\nindex tenus à jour :\n%s", outcomes[0], outcomes[1])
 	}
 }

@@ -35,8 +35,12 @@ type run struct {
 	// start (a full export read here, or a large spool), rather than looked up.
 	pre       *prescan
 	preloaded bool
-	now       time.Time
-	year      string
+	// known is how many persons with a jointure the directory had (preloaded);
+	// deferred holds the indexes dropped for a bulk load, to create again.
+	known    int32
+	deferred []string
+	now      time.Time
+	year     string
 
 	bulk   *bulk
 	logins *directory.LoginAllocator
@@ -222,7 +226,65 @@ func (r *run) load() error {
 			return err
 		}
 	}
+	r.known = r.persons.n
 	return rows.Err()
+}
+
+// deferIndexes drops, on SQLite, the secondary indexes of the persons that no
+// statement of the import reads before its last file (names, profile, e-mail,
+// marks), once the import has created more persons than the directory had and at
+// least Options.BulkFrom of them: a first import fills an empty directory, and
+// inserting a million persons in three indexes in name order, all over the file,
+// costs far more than building the indexes once sorted at the end. Unique indexes
+// stay: they guard the data. The transaction keeps it all-or-nothing.
+func (r *run) deferIndexes() error {
+	if r.im.db.Dialect != db.SQLite || r.deferred != nil || !r.preloaded ||
+		r.rep.Created < r.im.opts.BulkFrom || int32(r.rep.Created) <= r.known {
+		return nil
+	}
+	rows, err := r.tx.QueryContext(r.ctx, `SELECT name, sql FROM sqlite_schema WHERE type = 'index' AND tbl_name = 'persons'
+		AND sql IS NOT NULL AND sql NOT LIKE 'CREATE UNIQUE%' ORDER BY name`)
+	if err != nil {
+		return err
+	}
+	var names []string
+	for rows.Next() {
+		var name, create string
+		if err := rows.Scan(&name, &create); err != nil {
+			rows.Close()
+			return err
+		}
+		names, r.deferred = append(names, name), append(r.deferred, create)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	if err := r.bulk.flush(r.ctx); err != nil {
+		return err
+	}
+	for _, name := range names {
+		if _, err := r.exec(`DROP INDEX "` + strings.ReplaceAll(name, `"`, `""`) + `"`); err != nil {
+			return err
+		}
+	}
+	slog.Debug("import AAF", "index différés", strings.Join(names, ", "))
+	return nil
+}
+
+// restoreIndexes creates the indexes deferIndexes dropped.
+func (r *run) restoreIndexes() error {
+	start := time.Now()
+	for _, create := range r.deferred {
+		if _, err := r.exec(create); err != nil {
+			return err
+		}
+	}
+	if r.deferred != nil {
+		slog.Debug("import AAF", "étape", "index recréés", "durée", time.Since(start))
+	}
+	r.deferred = nil
+	return nil
 }
 
 func groupKey(structureID, kind, code string) string {
@@ -653,6 +715,9 @@ func (r *run) personRecord(f plannedFile, rec *Record, cat string) error {
 			return err
 		}
 		r.rep.Created++
+		if err := r.deferIndexes(); err != nil {
+			return err
+		}
 	} else {
 		if _, err := r.updatePerson.ExecContext(r.ctx, d.first, d.last, directory.Fold(d.first), directory.Fold(d.last), d.profile,
 			d.email, d.birth, now, pid); err != nil {
@@ -845,6 +910,9 @@ func (r *run) finish() error {
 	if err := r.bulk.flush(r.ctx); err != nil {
 		return err
 	}
+	if err := r.restoreIndexes(); err != nil {
+		return err
+	}
 	if r.im.db.Dialect == db.Postgres {
 		// The work tables were filled inside this transaction: without fresh
 		// statistics the planner takes them for empty and joins them row by row.
@@ -882,6 +950,7 @@ func (r *run) finish() error {
 		}
 		slog.Debug("import AAF", "étape", s.what, "durée", time.Since(start))
 	}
+	r.bulk.logSpent()
 	for id := range r.scope {
 		r.rep.StructureIDs = append(r.rep.StructureIDs, id)
 	}
