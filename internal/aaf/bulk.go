@@ -131,14 +131,10 @@ type bulk struct {
 // made in other structures.
 const aafStructures = `(SELECT id FROM structures WHERE external_id IS NOT NULL)`
 
-// aafGroups returns the classes and teaching groups of the school year that an
-// import rewrites: those of the AAF's structures, not archived. Groups made by hand
-// and last year's archived classes are kept.
-func aafGroups(year string) string {
-	return `(SELECT g.id FROM groups g WHERE ` + isAAFGroup(year) + `)`
-}
-
-// isAAFGroup is the condition on a group g that aafGroups selects.
+// isAAFGroup is the condition on a group g that an import rewrites the members and
+// teachers of: the classes and teaching groups of the school year in the AAF's
+// structures, not archived. Groups made by hand and last year's archived classes are
+// kept.
 func isAAFGroup(year string) string {
 	// The year is made by directory.SchoolYear: digits and a dash, never user input.
 	return `g.kind IN ('class','group') AND g.school_year = '` + strings.ReplaceAll(year, "'", "") +
@@ -156,7 +152,10 @@ func newBulk(tx *sql.Tx, dialect db.Dialect, year string) *bulk {
 		delMembers: newBatch(`DELETE FROM group_members WHERE source = 'direct' AND person_id IN (`,
 			`) AND EXISTS (SELECT 1 FROM groups g WHERE g.id = group_members.group_id AND `+isAAFGroup(year)+`)`, 1, false),
 		delFunctions: newBatch(`DELETE FROM person_functions WHERE person_id IN (`, `) AND structure_id IN `+aafStructures, 1, false),
-		delTeaching:  newBatch(`DELETE FROM teaching WHERE teacher_id IN (`, `) AND group_id IN `+aafGroups(year), 1, false),
+		// The same for teaching: "group_id IN (the groups)" made SQLite build the list
+		// of every class of the académie for each batch of a delta.
+		delTeaching: newBatch(`DELETE FROM teaching WHERE teacher_id IN (`,
+			`) AND EXISTS (SELECT 1 FROM groups g WHERE g.id = teaching.group_id AND `+isAAFGroup(year)+`)`, 1, false),
 
 		structures: newBatch(`INSERT INTO person_structures(person_id, structure_id) VALUES `, ` ON CONFLICT DO NOTHING`, 2, true),
 		members:    newBatch(`INSERT INTO group_members(group_id, person_id, source) VALUES `, ` ON CONFLICT DO NOTHING`, 3, true),
