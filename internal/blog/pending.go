@@ -18,7 +18,7 @@ func (s *Service) PendingReports(ctx context.Context, a actor.Actor, limit int) 
 		return nil, err
 	}
 	q := `SELECT r.id, r.kind, r.target_id, r.structure_id, COALESCE(o.id, c.post_id, ''), COALESCE(o.title, co.title, ''), COALESCE(o.body, c.body, ''),
-			COALESCE(w.first_name || ' ' || w.last_name, ''), COALESCE(p.first_name || ' ' || p.last_name, ''), r.reason, r.created_at
+			COALESCE(w.first_name || '|' || w.last_name, ''), COALESCE(p.first_name || '|' || p.last_name, ''), r.reason, r.created_at
 		FROM blog_reports r
 		LEFT JOIN blog_posts o ON r.kind='post' AND o.id=r.target_id
 		LEFT JOIN blog_comments c ON r.kind='comment' AND c.id=r.target_id
@@ -31,6 +31,7 @@ func (s *Service) PendingReports(ctx context.Context, a actor.Actor, limit int) 
 		var at int64
 		err := sc.Scan(&it.ReportID, &kind, &target, &it.StructureID, &postID, &it.Title, &body, &it.Author, &it.ReporterName, &it.Reason, &at)
 		it.At, it.Link = time.UnixMilli(at), "/blogs/billets/"+postID
+		it.Author, it.ReporterName = moderation.PersonName(it.Author), moderation.PersonName(it.ReporterName)
 		if kind == "comment" {
 			it.Kind, it.Excerpt, it.Link = moderation.KindBlogComment, moderation.Clip(body, moderation.ExcerptLen), it.Link+"#c-"+target
 		} else {

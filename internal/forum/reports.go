@@ -19,7 +19,7 @@ func (s *Service) PendingReports(ctx context.Context, a actor.Actor, limit int) 
 		return nil, err
 	}
 	rows, err := s.db.QueryContext(ctx, `SELECT r.id, r.message_id, o.id, o.title, m.body, r.structure_id,
-			COALESCE(w.first_name || ' ' || w.last_name, ''), COALESCE(p.first_name || ' ' || p.last_name, ''), r.reason, r.created_at
+			COALESCE(w.first_name || '|' || w.last_name, ''), COALESCE(p.first_name || '|' || p.last_name, ''), r.reason, r.created_at
 		FROM forum_reports r JOIN forum_messages m ON m.id=r.message_id JOIN forum_subjects o ON o.id=m.subject_id
 		LEFT JOIN persons w ON w.id=m.author_id
 		LEFT JOIN persons p ON p.id=r.reporter_id WHERE r.outcome=''`+cond+` ORDER BY r.created_at DESC LIMIT `+strconv.Itoa(limit), args...)
@@ -30,6 +30,7 @@ func (s *Service) PendingReports(ctx context.Context, a actor.Actor, limit int) 
 		err := sc.Scan(&it.ReportID, &messageID, &subjectID, &it.Title, &body, &it.StructureID, &it.Author, &it.ReporterName, &it.Reason, &at)
 		it.Excerpt, it.At = richtext.Summary(richtext.HTML(body), moderation.ExcerptLen), time.UnixMilli(at)
 		it.Link = "/forums/sujets/" + subjectID + "#m-" + messageID
+		it.Author, it.ReporterName = moderation.PersonName(it.Author), moderation.PersonName(it.ReporterName)
 		return it, err
 	})
 }

@@ -23,7 +23,7 @@ func (s *Service) PendingReports(ctx context.Context, a actor.Actor, limit int) 
 	if cond == "" {
 		join = "LEFT " + join
 	}
-	rows, err := s.db.QueryContext(ctx, `SELECT m.id, m.subject, m.sender_name, MIN(COALESCE(ps.structure_id, '')), COALESCE(p.first_name || ' ' || p.last_name, ''), r.reason, r.created_at
+	rows, err := s.db.QueryContext(ctx, `SELECT m.id, m.subject, m.sender_name, MIN(COALESCE(ps.structure_id, '')), COALESCE(p.first_name || '|' || p.last_name, ''), r.reason, r.created_at
 		FROM mail_reports r JOIN mail_messages m ON m.id=r.message_id LEFT JOIN persons p ON p.id=r.reporter_id `+join+`
 		WHERE r.status='open'
 		GROUP BY m.id, m.subject, m.sender_name, r.reporter_id, p.first_name, p.last_name, r.reason, r.created_at
@@ -33,6 +33,7 @@ func (s *Service) PendingReports(ctx context.Context, a actor.Actor, limit int) 
 		var at int64
 		err := sc.Scan(&it.ReportID, &it.Title, &it.Author, &it.StructureID, &it.ReporterName, &it.Reason, &at)
 		it.At, it.Link = time.UnixMilli(at), "/messagerie/moderation/"+it.ReportID
+		it.ReporterName = moderation.PersonName(it.ReporterName)
 		return it, err
 	})
 	return moderation.Merge(list, limit), err

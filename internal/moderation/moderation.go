@@ -167,3 +167,10 @@ func Merge(rows []Item, limit int) []Item {
 	}
 	return out
 }
+
+// PersonName writes "first|last" (as the sources select it) the way the directory
+// shows a person: "Léa MARTIN".
+func PersonName(joined string) string {
+	first, last, _ := strings.Cut(joined, "|")
+	return strings.TrimSpace(first + " " + strings.ToUpper(last))
+}

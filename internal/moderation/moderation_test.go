@@ -42,6 +42,9 @@ func TestScopeAndClip(t *testing.T) {
 	if c := Clip("élève élève élève élève", 14); c != "élève élève…" {
 		t.Fatalf("cut: %q", c)
 	}
+	if n := PersonName("Léa|Martin"); n != "Léa MARTIN" {
+		t.Fatalf("name: %q", n)
+	}
 }
 
 type fakeSource struct {

@@ -18,7 +18,7 @@ func (s *Service) PendingReports(ctx context.Context, a actor.Actor, limit int) 
 		return nil, err
 	}
 	rows, err := s.db.QueryContext(ctx, `SELECT r.id, r.item_id, i.title, i.body, i.state, r.structure_id,
-			COALESCE(w.first_name || ' ' || w.last_name, ''), COALESCE(p.first_name || ' ' || p.last_name, ''), r.reason, r.created_at
+			COALESCE(w.first_name || '|' || w.last_name, ''), COALESCE(p.first_name || '|' || p.last_name, ''), r.reason, r.created_at
 		FROM news_reports r JOIN news_items i ON i.id=r.item_id LEFT JOIN persons w ON w.id=i.author_id
 		LEFT JOIN persons p ON p.id=r.reporter_id WHERE r.outcome=''`+cond+` ORDER BY r.created_at DESC LIMIT `+strconv.Itoa(limit), args...)
 	return collect(rows, err, func(sc scanner) (moderation.Item, error) {
@@ -27,6 +27,7 @@ func (s *Service) PendingReports(ctx context.Context, a actor.Actor, limit int) 
 		var at int64
 		err := sc.Scan(&it.ReportID, &itemID, &it.Title, &body, &it.State, &it.StructureID, &it.Author, &it.ReporterName, &it.Reason, &at)
 		it.Excerpt, it.At, it.Link = richtext.Summary(richtext.HTML(body), moderation.ExcerptLen), time.UnixMilli(at), "/actualites/"+itemID
+		it.Author, it.ReporterName = moderation.PersonName(it.Author), moderation.PersonName(it.ReporterName)
 		return it, err
 	})
 }
