@@ -5,6 +5,7 @@ import (
 	"net/url"
 	"slices"
 	"strconv"
+	"time"
 
 	"github.com/preau-ent/preau/internal/moderation"
 	"github.com/preau-ent/preau/internal/platform/actor"
@@ -22,6 +23,8 @@ const moderationPerPage = 20
 func (s *Server) moderationRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /moderation", s.requireLogin(s.moderationQueue))
 	mux.HandleFunc("POST /moderation/{source}/{id}", s.requireLogin(s.moderationResolve))
+	mux.HandleFunc("GET /api/v1/moderation", s.requireLogin(s.apiModeration))
+	mux.HandleFunc("POST /api/v1/moderation/{source}/{id}", s.requireLogin(s.apiModerationResolve))
 	// The former queues of each service lead to the one page, filtered.
 	for path, kind := range map[string]string{"/blogs/moderation": "", "/actualites/moderation": moderation.KindNews,
 		"/messagerie/moderation": moderation.KindMail, "/discussions/moderation": moderation.KindChat} {
@@ -166,4 +169,75 @@ func (s *Server) moderationResolve(w http.ResponseWriter, r *http.Request) {
 		kind = ""
 	}
 	http.Redirect(w, r, moderationURL(kind, 0), http.StatusSeeOther)
+}
+
+// ---- API ----
+
+type apiReport struct {
+	Source      string `json:"source"` // with id, the address of the decision
+	ID          string `json:"id"`
+	Kind        string `json:"kind"`
+	StructureID string `json:"structureId"`
+	Title       string `json:"title,omitempty"`
+	Excerpt     string `json:"excerpt,omitempty"`
+	Author      string `json:"author,omitempty"`
+	Reporter    string `json:"reporter"`
+	Reporters   int    `json:"reporters"`
+	Reason      string `json:"reason"`
+	At          string `json:"at"`
+	Link        string `json:"link,omitempty"`
+	Note        bool   `json:"note"` // the decision keeps a note
+}
+
+// apiModeration lists the open reports the actor may act on, newest first
+// (?type= a kind; ?limite= at most 500).
+func (s *Server) apiModeration(w http.ResponseWriter, r *http.Request) {
+	ok, items, err := s.moderates(r)
+	if err == nil && !ok {
+		err = actor.ErrForbidden
+	}
+	if err != nil {
+		s.apiFail(w, r, err)
+		return
+	}
+	kind := r.URL.Query().Get("type")
+	limit, _ := strconv.Atoi(r.URL.Query().Get("limite"))
+	if limit <= 0 || limit > moderationLimit {
+		limit = moderationLimit
+	}
+	counts := map[string]int{}
+	out := []apiReport{}
+	for _, it := range items {
+		counts[it.Kind]++
+		if (kind == "" || it.Kind == kind) && len(out) < limit {
+			out = append(out, apiReport{Source: it.Source, ID: it.ReportID, Kind: it.Kind, StructureID: it.StructureID, Title: it.Title, Excerpt: it.Excerpt,
+				Author: it.Author, Reporter: it.ReporterName, Reporters: it.Reporters, Reason: it.Reason, At: it.At.UTC().Format(time.RFC3339), Link: it.Link, Note: it.Note})
+		}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"reports": out, "counts": counts})
+}
+
+// apiModerationResolve takes a decision: {"decision": "remove"|"dismiss", "note"}.
+func (s *Server) apiModerationResolve(w http.ResponseWriter, r *http.Request) {
+	var in struct {
+		Decision string `json:"decision"`
+		Note     string `json:"note"`
+	}
+	if !s.decode(w, r, &in) {
+		return
+	}
+	src, ok := s.svc.Moderation[r.PathValue("source")]
+	if !ok {
+		s.apiFail(w, r, actor.ErrNotFound)
+		return
+	}
+	if in.Decision != "remove" && in.Decision != "dismiss" {
+		s.apiFail(w, r, actor.Invalid("decision", "moderation.bad_decision"))
+		return
+	}
+	if err := src.Resolve(r.Context(), actorOf(r), r.PathValue("id"), in.Decision == "remove", in.Note); err != nil {
+		s.apiFail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"decision": in.Decision})
 }

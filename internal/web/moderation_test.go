@@ -1,6 +1,7 @@
 package web_test
 
 import (
+	"encoding/json"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -219,9 +220,39 @@ func TestModerationQueue(t *testing.T) {
 	_, page = headB.Get("/moderation")
 	contains(t, page, `Tous <span class="badge">6</span>`)
 
+	// The API: the same list and the same decisions.
+	resp, body := headB.Get("/api/v1/moderation?type=discussion")
+	var list struct {
+		Reports []struct{ Source, ID, Kind, Excerpt, Reporter string }
+		Counts  map[string]int
+	}
+	if err := json.Unmarshal([]byte(body), &list); err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("API list: %d %v %s", resp.StatusCode, err, body)
+	}
+	if len(list.Reports) != 1 || list.Reports[0].Kind != "discussion" || list.Reports[0].Excerpt != "Ligne de discussion Bravo" || list.Counts["billet"] != 1 || list.Counts["messagerie"] != 1 {
+		t.Fatalf("API list: %s", body)
+	}
+	if resp, _ := k.As(f.Pupil).Get("/api/v1/moderation"); resp.StatusCode != http.StatusForbidden {
+		t.Fatalf("API list for a pupil: %d", resp.StatusCode)
+	}
+	jsonH := http.Header{"Content-Type": {"application/json"}}
+	decision := "/api/v1/moderation/discussions/" + list.Reports[0].ID
+	if resp, body := headB.Do("POST", decision, strings.NewReader(`{"decision":"oublier"}`), jsonH); resp.StatusCode != http.StatusBadRequest || !strings.Contains(body, "decision") {
+		t.Fatalf("bad decision: %d %s", resp.StatusCode, body)
+	}
+	if resp, _ := modC.Do("POST", decision, strings.NewReader(`{"decision":"remove"}`), jsonH); resp.StatusCode != http.StatusForbidden {
+		t.Fatalf("the collège's moderator decided on the lycée's: %d", resp.StatusCode)
+	}
+	if resp, body := headB.Do("POST", decision, strings.NewReader(`{"decision":"remove"}`), jsonH); resp.StatusCode != http.StatusOK {
+		t.Fatalf("API decision: %d %s", resp.StatusCode, body)
+	}
+	if entries, _ := k.App.Services.Audit.Search(k.Ctx, audit.Filter{ActorLogin: bHead.Login, Action: "chat.message.removed"}); len(entries) != 1 {
+		t.Fatalf("API decision audited %d times", len(entries))
+	}
+
 	// The administration and the dashboard show the count to those who moderate.
 	_, page = headB.Get("/admin")
-	contains(t, page, `href="/moderation">Modération des contenus`, "6 signalements en attente")
+	contains(t, page, `href="/moderation">Modération des contenus`, "5 signalements en attente")
 	_, page = modC.Get("/")
 	contains(t, page, `href="/moderation"`, "Aucun signalement en attente")
 	_, page = k.As(f.Teacher).Get("/")
