@@ -1,6 +1,7 @@
 package web_test
 
 import (
+	"net/url"
 	"strings"
 	"testing"
 
@@ -38,6 +39,10 @@ func TestBrowserModeration(t *testing.T) {
 	msg, err := svc.Forum.Reply(k.Ctx, who(f.Classmate), subj.ID, "<p>Les réponses sont sur un site de triche, je vous donne le lien.</p>")
 	must(err)
 
+	// A parent reports a mail too: the queue shows its subject only.
+	resp, _ := k.As(f.Teacher).Post("/messagerie/brouillons", url.Values{"action": {"send"}, "to": {"p:" + f.Parent.ID}, "subject": {"Sortie de jeudi"}, "body": {"Texte privé du courrier."}})
+	must(svc.Messaging.Report(k.Ctx, who(f.Parent), strings.TrimPrefix(resp.Header.Get("Location"), "/messagerie/messages/"), "Ton déplacé."))
+
 	b := browsertest.New(t)
 	base := browsertest.HostURL(k.URL, "0690001a.localhost")
 	pupil := b.NewIncognito().WithT(t)
@@ -56,24 +61,27 @@ func TestBrowserModeration(t *testing.T) {
 
 	head := b.NewIncognito().WithT(t)
 	blogLogin(head, base, f.Head)
-	waitText(t, head, ".dashboard-moderation", "2 signalements en attente")
+	waitText(t, head, ".dashboard-moderation", "3 signalements en attente")
 	head.CheckA11y(t)
 	head.Screenshot("tableau-de-bord")
 	head.ClickAndWait(".dashboard-moderation a[href='/moderation']")
 	txt := head.Text("main")
 	for _, want := range []string{"Commentaire", "Message du forum", "Ce musée est nul", "Les réponses sont sur un site de triche", "Commentaire blessant.",
-		"Lien vers des réponses toutes faites.", "Léa MARTIN", "Tom PETIT", "Collège Jean Moulin"} {
+		"Lien vers des réponses toutes faites.", "Léa MARTIN", "Tom PETIT", "Collège Jean Moulin", "Sortie de jeudi", "Ton déplacé.", "Envoyé par Paul DURAND", "Lire le message signalé"} {
 		if !strings.Contains(txt, want) {
 			t.Errorf("the queue lacks %q:\n%s", want, txt)
 		}
+	}
+	if strings.Contains(txt, "Texte privé du courrier.") {
+		t.Error("the queue shows a reported mail's text")
 	}
 	head.CheckA11y(t)
 	head.Screenshot("file")
 	head.Fill("form[action^='/moderation/forums/'] input[name='note']", "Lien de triche retiré.")
 	head.Submit("form[action^='/moderation/forums/'] button.danger")
 	waitText(t, head, ".flash", "Le contenu est retiré.")
-	if n := head.Count("form[action^='/moderation/']"); n != 1 {
-		t.Fatalf("%d reports left, want 1", n)
+	if n := head.Count("form[action^='/moderation/']"); n != 2 {
+		t.Fatalf("%d reports left, want 2", n)
 	}
 	head.CheckA11y(t)
 	head.Screenshot("apres-retrait")
