@@ -29,6 +29,7 @@ import (
 	"github.com/preau-ent/preau/internal/forum"
 	"github.com/preau-ent/preau/internal/letters"
 	"github.com/preau-ent/preau/internal/messaging"
+	"github.com/preau-ent/preau/internal/moderation"
 	"github.com/preau-ent/preau/internal/news"
 	"github.com/preau-ent/preau/internal/notify"
 	"github.com/preau-ent/preau/internal/oidc"
@@ -180,6 +181,7 @@ func Build(d *db.DB, o Options) (*App, error) {
 	svc.Blog = newBlogs(d, al, rs, dir, blobs, posts)
 	svc.FAQ = faq.New(d, al, rs, dir)
 	svc.Forum = forum.New(d, al, rs, svc.Blog.MayCreate)
+	svc.Moderation = moderation.Registry{"actualites": publications, "blogs": svc.Blog, "forums": svc.Forum, "messagerie": mailbox, "discussions": chats}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}), collectors.NewDBStatsCollector(d.DB, "preau"))
 	srv, err := web.New(svc, web.Options{SecureCookies: o.SecureCookies, TrustProxy: o.TrustProxy, MaxInflight: o.MaxInflight, SessionIdle: o.Account.SessionIdle, Registry: reg})

@@ -88,6 +88,8 @@ func (s *Server) adminRoutes(mux *http.ServeMux) {
 type adminNav struct {
 	Super     bool
 	Structure *directory.Structure // the structure whose pages are open, if any
+	Moderates bool                 // handles reported content somewhere
+	Reports   int                  // reports waiting for them
 }
 
 // option is one choice of a select: a literal label, or a catalog key.
@@ -97,7 +99,11 @@ type option struct {
 
 func (s *Server) nav(r *http.Request, st *directory.Structure) (adminNav, error) {
 	super, err := s.svc.Rights.IsSuperAdmin(r.Context(), actorOf(r))
-	return adminNav{Super: super, Structure: st}, err
+	if err != nil {
+		return adminNav{}, err
+	}
+	mod, reports, err := s.moderates(r)
+	return adminNav{Super: super, Structure: st, Moderates: mod, Reports: len(reports)}, err
 }
 
 // mustAdminister checks that the actor administers the structure: the console's pages

@@ -10,7 +10,6 @@ import (
 
 	"github.com/preau-ent/preau/internal/blog"
 	"github.com/preau-ent/preau/internal/directory"
-	"github.com/preau-ent/preau/internal/forum"
 	"github.com/preau-ent/preau/internal/platform/actor"
 	"github.com/preau-ent/preau/internal/rights"
 )
@@ -25,8 +24,6 @@ func (s *Server) blogRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /blogs", s.requireLogin(s.blogList))
 	mux.HandleFunc("GET /blogs/nouveau", s.requireLogin(s.blogNew))
 	mux.HandleFunc("POST /blogs/nouveau", s.requireLogin(s.blogCreate))
-	mux.HandleFunc("GET /blogs/moderation", s.requireLogin(s.blogModeration))
-	mux.HandleFunc("GET /moderation", s.requireLogin(s.blogModeration))
 	mux.HandleFunc("POST /blogs/moderation/signalements/{id}", s.requireLogin(s.blogResolve))
 	mux.HandleFunc("GET /blogs/publics", s.blogPublic)
 	mux.HandleFunc("GET /blogs/{id}", s.blogShow)
@@ -594,34 +591,6 @@ func (s *Server) blogFile(w http.ResponseWriter, r *http.Request) {
 
 // ---- Moderation ----
 
-// contentModeration is the one moderation queue of published content: the reports of
-// blogs and forums of the structures the actor moderates.
-type contentModeration struct {
-	Blogs  []blog.Report
-	Forums []forum.Report
-}
-
-func (s *Server) blogModeration(w http.ResponseWriter, r *http.Request) {
-	mod, err := s.svc.Blog.IsModerator(r.Context(), actorOf(r))
-	if err == nil && !mod {
-		err = actor.ErrForbidden
-	}
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	var d contentModeration
-	d.Blogs, err = s.svc.Blog.Reports(r.Context(), actorOf(r))
-	if err == nil && s.svc.Forum != nil {
-		d.Forums, err = s.svc.Forum.Reports(r.Context(), actorOf(r))
-	}
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	s.render(w, r, http.StatusOK, "blogs_moderation", s.page(r, "moderation.title", d))
-}
-
 func (s *Server) blogResolve(w http.ResponseWriter, r *http.Request) {
 	remove := r.PostFormValue("decision") == "remove"
 	if err := s.svc.Blog.Resolve(r.Context(), actorOf(r), r.PathValue("id"), remove, r.PostFormValue("note")); err != nil {
@@ -633,7 +602,7 @@ func (s *Server) blogResolve(w http.ResponseWriter, r *http.Request) {
 	} else {
 		flash(w, "blog.dismissed")
 	}
-	http.Redirect(w, r, "/blogs/moderation", http.StatusSeeOther)
+	http.Redirect(w, r, "/moderation", http.StatusSeeOther)
 }
 
 // ---- API ----

@@ -118,22 +118,22 @@ func TestBlogPages(t *testing.T) {
 	if resp.StatusCode != http.StatusSeeOther {
 		t.Fatalf("report: %d", resp.StatusCode)
 	}
-	if resp, _ := teacher.Get("/blogs/moderation"); resp.StatusCode != http.StatusForbidden {
+	if resp, _ := teacher.Get("/moderation"); resp.StatusCode != http.StatusForbidden {
 		t.Fatalf("a teacher opened the moderation queue: %d", resp.StatusCode)
 	}
 	head := k.As(f.Head)
-	_, page = head.Get("/blogs/moderation")
-	contains(t, page, "Hors sujet", "Commentaire signalé dans « Blog de la 4e A »")
-	rid := regexp.MustCompile(`action="/blogs/moderation/signalements/([a-z0-9]+)"`).FindStringSubmatch(page)
+	_, page = head.Get("/moderation")
+	contains(t, page, "Hors sujet", "Commentaire", "Merci !")
+	rid := regexp.MustCompile(`action="/moderation/blogs/([a-z0-9]+)"`).FindStringSubmatch(page)
 	if rid == nil {
 		t.Fatal("no report in the queue")
 	}
-	head.Post("/blogs/moderation/signalements/"+rid[1], url.Values{"decision": {"remove"}, "note": {"hors sujet"}})
+	head.Post("/moderation/blogs/"+rid[1], url.Values{"decision": {"remove"}, "note": {"hors sujet"}})
 	_, page = parent.Get(postPath)
 	if strings.Contains(page, "Merci !") {
 		t.Fatal("the removed comment is still shown")
 	}
-	_, page = head.Get("/blogs/moderation")
+	_, page = head.Get("/moderation")
 	contains(t, page, "Aucun signalement en attente")
 
 	// The list, and the API.

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/preau-ent/preau/internal/chat"
+	"github.com/preau-ent/preau/internal/moderation"
 	"github.com/preau-ent/preau/internal/platform/actor"
 )
 
@@ -26,7 +27,6 @@ func (s *Server) chatRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("POST /discussions", s.requireLogin(s.chatCreate))
 	mux.HandleFunc("GET "+chatStreamPath, s.requireLogin(s.chatStream))
 	mux.HandleFunc("GET /discussions/recherche", s.requireLogin(s.chatSearch))
-	mux.HandleFunc("GET /discussions/moderation", s.requireLogin(s.chatModeration))
 	mux.HandleFunc("POST /discussions/moderation/{mid}/decision", s.requireLogin(s.chatModerate))
 	mux.HandleFunc("GET /discussions/{id}", s.requireLogin(s.chatConversation))
 	mux.HandleFunc("POST /discussions/{id}", s.requireLogin(s.chatSend))
@@ -336,15 +336,6 @@ func (s *Server) chatSearch(w http.ResponseWriter, r *http.Request) {
 	s.render(w, r, http.StatusOK, "chat_search", p)
 }
 
-func (s *Server) chatModeration(w http.ResponseWriter, r *http.Request) {
-	reports, err := s.svc.Chat.Reports(r.Context(), actorOf(r))
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	s.render(w, r, http.StatusOK, "chat_moderation", s.page(r, "chat.moderation_title", reports))
-}
-
 func (s *Server) chatModerate(w http.ResponseWriter, r *http.Request) {
 	mid, ok := s.messageForm(w, r)
 	if !ok {
@@ -356,7 +347,7 @@ func (s *Server) chatModerate(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	flash(w, "chat.moderated_"+outcome)
-	http.Redirect(w, r, "/discussions/moderation", http.StatusSeeOther)
+	http.Redirect(w, r, moderationURL(moderation.KindChat, 0), http.StatusSeeOther)
 }
 
 // chatStream is a person's live stream of discussion events (server-sent events).

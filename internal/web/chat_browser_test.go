@@ -107,7 +107,7 @@ func TestBrowserChat(t *testing.T) {
 	waitText(t, head, "main", "Pour essayer")
 	head.CheckA11y(t)
 	head.Screenshot("moderation")
-	head.Submit("form[action$='/decision'] button.danger")
+	head.Submit("form[action^='/moderation/discussions/'] button.danger")
 	waitText(t, lea, "#messages li:first-child", "Message supprimé par la modération.")
 	waitText(t, tom, "#messages li:first-child", "Message supprimé par la modération.")
 

@@ -196,10 +196,10 @@ func TestChatPages(t *testing.T) {
 	if resp, _ := classmate.Post("/discussions/messages/"+mid+"/signaler", url.Values{"conversation": {conv}, "motif": {"Triche"}}); resp.StatusCode != http.StatusSeeOther {
 		t.Fatalf("signalement : %d", resp.StatusCode)
 	}
-	if resp, _ := pupil.Get("/discussions/moderation"); resp.StatusCode != http.StatusForbidden {
+	if resp, _ := pupil.Get("/moderation?type=discussion"); resp.StatusCode != http.StatusForbidden {
 		t.Fatalf("modération par un élève : %d", resp.StatusCode)
 	}
-	_, body = head.Get("/discussions/moderation")
+	_, body = head.Get("/moderation?type=discussion")
 	contains(t, body, "Tu as fini l&#39;exercice de maths ?", "Triche", f.Pupil.DisplayName())
 	if resp, _ := head.Post("/discussions/moderation/"+mid+"/decision", url.Values{"decision": {"removed"}}); resp.StatusCode != http.StatusSeeOther {
 		t.Fatalf("suppression : %d", resp.StatusCode)

@@ -15,6 +15,9 @@ type dashboardData struct {
 	Situation directory.Situation
 	Notify    *notifyBlock // the latest notifications
 	News      []news.Item  // the latest news for the person, headlines first
+	// Moderates: the person handles reported content; Reports are waiting for them.
+	Moderates bool
+	Reports   int
 }
 
 // home is the dashboard of a signed-in person; visitors see the portal's public
@@ -54,6 +57,11 @@ func (s *Server) home(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	p := s.page(r, "dashboard.title", dashboardData{Apps: apps, Services: services, Situation: sit, Notify: nb, News: latest})
+	mod, reports, err := s.moderates(r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	p := s.page(r, "dashboard.title", dashboardData{Apps: apps, Services: services, Situation: sit, Notify: nb, News: latest, Moderates: mod, Reports: len(reports)})
 	s.render(w, r, http.StatusOK, "dashboard", p)
 }

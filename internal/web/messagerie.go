@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/preau-ent/preau/internal/messaging"
+	"github.com/preau-ent/preau/internal/moderation"
 	"github.com/preau-ent/preau/internal/platform/actor"
 	"github.com/preau-ent/preau/internal/platform/i18n"
 )
@@ -32,7 +33,6 @@ func (s *Server) messagerieRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /messagerie/dossiers", s.requireLogin(s.mailFolders))
 	mux.HandleFunc("POST /messagerie/dossiers", s.requireLogin(s.mailFolderCreate))
 	mux.HandleFunc("POST /messagerie/dossiers/{id}/{action}", s.requireLogin(s.mailFolderChange))
-	mux.HandleFunc("GET /messagerie/moderation", s.requireLogin(s.mailModeration))
 	mux.HandleFunc("GET /messagerie/moderation/{id}", s.requireLogin(s.mailModeration))
 	mux.HandleFunc("POST /messagerie/moderation/{id}/{action}", s.requireLogin(s.mailModerationAction))
 	s.messagerieAPIRoutes(mux)
@@ -54,10 +54,9 @@ func isMailUpload(r *http.Request) bool {
 }
 
 type mboxNav struct {
-	Folders    []messaging.Folder
-	Current    string
-	Moderation bool // on the moderation pages
-	Moderates  bool // the person moderates reported messages somewhere
+	Folders   []messaging.Folder
+	Current   string
+	Moderates bool // the person moderates reported messages somewhere
 }
 
 func (s *Server) mailboxNav(r *http.Request, current string) (mboxNav, error) {
@@ -578,19 +577,15 @@ func (s *Server) mailFolderChange(w http.ResponseWriter, r *http.Request) {
 
 type moderationData struct {
 	Nav     mboxNav
-	Queue   []messaging.ReportItem
 	Message messaging.Message
 }
 
-// mailModeration shows the queue of reported messages, or one of them (with an id).
+// mailModeration shows a reported message to a moderator of it (the queue is the
+// one moderation page).
 func (s *Server) mailModeration(w http.ResponseWriter, r *http.Request) {
 	d := moderationData{}
 	var err error
-	if id := r.PathValue("id"); id != "" {
-		d.Message, err = s.svc.Messaging.ReportedMessage(r.Context(), actorOf(r), id)
-	} else {
-		d.Queue, err = s.svc.Messaging.ModerationQueue(r.Context(), actorOf(r))
-	}
+	d.Message, err = s.svc.Messaging.ReportedMessage(r.Context(), actorOf(r), r.PathValue("id"))
 	if err == nil {
 		d.Nav, err = s.mailboxNav(r, "")
 	}
@@ -598,7 +593,6 @@ func (s *Server) mailModeration(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	d.Nav.Moderation = true
 	s.render(w, r, http.StatusOK, "messagerie_moderation", s.page(r, "messagerie.moderation_title", d))
 }
 
@@ -624,7 +618,7 @@ func (s *Server) mailModerationAction(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	http.Redirect(w, r, "/messagerie/moderation", http.StatusSeeOther)
+	http.Redirect(w, r, moderationURL(moderation.KindMail, 0), http.StatusSeeOther)
 }
 
 // sizeLabel writes a size for people: "12 Ko", "3,4 Mo".

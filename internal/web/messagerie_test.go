@@ -286,28 +286,29 @@ func TestMessagerieModerationPages(t *testing.T) {
 	}
 	msgID := strings.TrimPrefix(resp.Header.Get("Location"), "/messagerie/messages/")
 	// Not reported yet: the head of school sees nothing of it.
-	_, body := head.Get("/messagerie/moderation")
+	_, body := head.Get("/moderation?type=messagerie")
 	lacks(t, body, "Message déplacé")
-	contains(t, body, "Aucun message signalé")
+	contains(t, body, "Aucun signalement en attente")
 	if resp, _ := head.Get("/messagerie/moderation/" + msgID); resp.StatusCode != http.StatusNotFound {
 		t.Fatalf("unreported message open to the moderator: %d", resp.StatusCode)
 	}
-	if resp, _ := pupil.Get("/messagerie/moderation"); resp.StatusCode != http.StatusForbidden {
+	if resp, _ := pupil.Get("/moderation?type=messagerie"); resp.StatusCode != http.StatusForbidden {
 		t.Fatalf("pupil's moderation page: %d", resp.StatusCode)
 	}
 	resp, _ = parent.Post("/messagerie/messages/"+msgID+"/signaler", url.Values{"reason": {"Propos blessants"}})
 	if resp.StatusCode != http.StatusSeeOther {
 		t.Fatalf("report: %d", resp.StatusCode)
 	}
-	_, body = head.Get("/messagerie/moderation")
+	_, body = head.Get("/moderation?type=messagerie")
 	contains(t, body, "Message déplacé", "Propos blessants")
+	lacks(t, body, "Propos à retirer.") // the body is read on its own, audited page
 	_, body = head.Get("/messagerie/moderation/" + msgID)
 	contains(t, body, "Propos à retirer.", "Retirer de toutes les boîtes")
 	resp, _ = head.Post("/messagerie/moderation/"+msgID+"/retirer", nil)
 	if resp.StatusCode != http.StatusSeeOther {
 		t.Fatalf("remove: %d", resp.StatusCode)
 	}
-	_, body = head.Get("/messagerie/moderation")
+	_, body = head.Get("/moderation?type=messagerie")
 	contains(t, body, "retiré de 3 boîte(s)")
 	for _, c := range []*apptest.Client{teacher, parent, pupil} {
 		if resp, _ := c.Get("/messagerie/messages/" + msgID); resp.StatusCode != http.StatusNotFound {

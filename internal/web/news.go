@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/preau-ent/preau/internal/directory"
+	"github.com/preau-ent/preau/internal/moderation"
 	"github.com/preau-ent/preau/internal/news"
 	"github.com/preau-ent/preau/internal/platform/actor"
 	"github.com/preau-ent/preau/internal/rights"
@@ -19,7 +20,6 @@ func (s *Server) newsRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /actualites", s.requireLogin(s.newsList))
 	mux.HandleFunc("GET /actualites/mes-articles", s.requireLogin(s.newsMine))
 	mux.HandleFunc("GET /actualites/a-publier", s.requireLogin(s.newsQueue))
-	mux.HandleFunc("GET /actualites/moderation", s.requireLogin(s.newsModeration))
 	mux.HandleFunc("POST /actualites/signalements/{id}/decision", s.requireLogin(s.newsResolve))
 	mux.HandleFunc("GET /actualites/fils", s.requireLogin(s.newsThreads))
 	mux.HandleFunc("POST /actualites/fils", s.requireLogin(s.newsCreateThread))
@@ -438,32 +438,6 @@ func (s *Server) newsFile(w http.ResponseWriter, r *http.Request) {
 
 // ---- Moderation ----
 
-type newsModerationData struct {
-	Nav     newsNav
-	Reports []news.Report
-}
-
-func (s *Server) newsModeration(w http.ResponseWriter, r *http.Request) {
-	ctx, a := r.Context(), actorOf(r)
-	ok, err := s.svc.News.IsModerator(ctx, a)
-	if err == nil && !ok {
-		err = actor.ErrForbidden
-	}
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	d := newsModerationData{}
-	if d.Reports, err = s.svc.News.Reports(ctx, a); err == nil {
-		d.Nav, err = s.newsNav(r)
-	}
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	s.render(w, r, http.StatusOK, "news_moderation", s.page(r, "news.moderation", d))
-}
-
 func (s *Server) newsResolve(w http.ResponseWriter, r *http.Request) {
 	remove := r.PostFormValue("decision") == "remove"
 	if err := s.svc.News.Resolve(r.Context(), actorOf(r), r.PathValue("id"), remove, r.PostFormValue("note")); err != nil {
@@ -475,7 +449,7 @@ func (s *Server) newsResolve(w http.ResponseWriter, r *http.Request) {
 	} else {
 		flash(w, "news.dismissed")
 	}
-	http.Redirect(w, r, "/actualites/moderation", http.StatusSeeOther)
+	http.Redirect(w, r, moderationURL(moderation.KindNews, 0), http.StatusSeeOther)
 }
 
 // ---- Threads ----

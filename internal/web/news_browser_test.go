@@ -80,7 +80,7 @@ func TestBrowserNews(t *testing.T) {
 	// The Département's administrator moderates its content.
 	dep.Navigate(partnerBase + "/actualites/moderation")
 	check(dep, "moderation", "Les horaires de la ligne 12 sont faux.")
-	dep.Submit(".moderate button[value='dismiss']")
+	dep.Submit("form[action^='/moderation/actualites/'] button[value='dismiss']")
 	check(dep, "moderation-traitee", "Aucun signalement")
 	dep.Navigate(partnerBase + "/actualites/mes-articles")
 	check(dep, "mes-articles", "Transport scolaire : nouvelles lignes")

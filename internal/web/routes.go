@@ -51,6 +51,7 @@ func (s *Server) routes(mux *http.ServeMux) {
 	s.blogRoutes(mux)
 	s.faqRoutes(mux)
 	s.forumRoutes(mux)
+	s.moderationRoutes(mux) // the one queue of reported content
 	s.apiRoutes(mux)
 
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {

@@ -27,6 +27,7 @@ import (
 	"github.com/preau-ent/preau/internal/forum"
 	"github.com/preau-ent/preau/internal/letters"
 	"github.com/preau-ent/preau/internal/messaging"
+	"github.com/preau-ent/preau/internal/moderation"
 	"github.com/preau-ent/preau/internal/news"
 	"github.com/preau-ent/preau/internal/notify"
 	"github.com/preau-ent/preau/internal/oidc"
@@ -71,6 +72,8 @@ type Services struct {
 	Blog       *blog.Service  // blogs
 	FAQ        *faq.Service   // questions and answers of each structure
 	Forum      *forum.Service // forums
+	// Moderation names the services that take reports, for the one moderation queue.
+	Moderation moderation.Registry
 
 	// Notify is the notification centre: events, preferences, e-mail delivery.
 	Notify *notify.Service
