@@ -180,6 +180,7 @@ func Build(d *db.DB, o Options) (*App, error) {
 	svc.Blog = newBlogs(d, al, rs, dir, blobs, posts)
 	svc.FAQ = faq.New(d, al, rs, dir)
 	svc.Forum = forum.New(d, al, rs, svc.Blog.MayCreate)
+	wirePublishing(&svc, publications, posts)
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}), collectors.NewDBStatsCollector(d.DB, "preau"))
 	srv, err := web.New(svc, web.Options{SecureCookies: o.SecureCookies, TrustProxy: o.TrustProxy, MaxInflight: o.MaxInflight, SessionIdle: o.Account.SessionIdle, Registry: reg})

@@ -53,6 +53,9 @@ type Service struct {
 	rights *rights.Service
 	dir    *directory.Service
 	now    func() time.Time
+	// SiteChanged, when set, is called after each change of a structure's FAQ, whose
+	// public questions show on the structure's public site.
+	SiteChanged func(ctx context.Context, structureID string)
 }
 
 // New returns the service.
@@ -102,13 +105,34 @@ func (s *Service) mustEdit(ctx context.Context, a actor.Actor, structureID strin
 }
 
 func (s *Service) write(ctx context.Context, a actor.Actor, action, targetID, structureID string, details map[string]string, stmt string, args ...any) error {
-	return s.db.Tx(ctx, func(tx *sql.Tx) error {
+	err := s.db.Tx(ctx, func(tx *sql.Tx) error {
 		if _, err := tx.ExecContext(ctx, stmt, args...); err != nil {
 			return err
 		}
 		return s.audit.WriteTx(ctx, tx, audit.Entry{ActorID: a.PersonID, ActorLogin: a.Login, IP: a.IP, Action: action, TargetType: "faq", TargetID: targetID,
 			StructureID: structureID, Success: true, Details: details})
 	})
+	if err == nil {
+		s.changed(ctx, structureID)
+	}
+	return err
+}
+
+func (s *Service) changed(ctx context.Context, structureID string) {
+	if s.SiteChanged != nil {
+		s.SiteChanged(ctx, structureID)
+	}
+}
+
+// HasPublic tells whether the structure's FAQ has a public question (its public site
+// then links it).
+func (s *Service) HasPublic(ctx context.Context, structureID string) (bool, error) {
+	var one int
+	err := s.db.QueryRowContext(ctx, `SELECT 1 FROM faq_entries WHERE structure_id=$1 AND public LIMIT 1`, structureID).Scan(&one)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, nil
+	}
+	return err == nil, err
 }
 
 // FAQ returns the structure's categories with the entries the actor may read:

@@ -1,6 +1,7 @@
 package faq_test
 
 import (
+	"context"
 	"errors"
 	"strings"
 	"testing"
@@ -85,5 +86,48 @@ func TestFAQRightsAndVisibility(t *testing.T) {
 	}
 	if q := questions(t, svc, as(f.Parent), college); len(q) != 0 {
 		t.Fatalf("entries left after deleting the category: %v", q)
+	}
+}
+
+// The public site links the FAQ when it has a public question, and is told of every
+// change.
+func TestFAQPublicSite(t *testing.T) {
+	k := apptest.New(t)
+	f, svc, ctx := k.School, k.App.Services.FAQ, k.Ctx
+	var changed []string
+	svc.SiteChanged = func(_ context.Context, sid string) { changed = append(changed, sid) }
+	has := func() bool {
+		t.Helper()
+		ok, err := svc.HasPublic(ctx, f.College.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ok
+	}
+	cat, err := svc.AddCategory(ctx, as(f.Head), f.College.ID, "Cantine", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, err := svc.SaveEntry(ctx, as(f.Head), "", faq.EntryInput{CategoryID: cat.ID, Question: "Prix ?", Answer: "<p>3 €</p>"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if has() {
+		t.Fatal("an internal question makes the FAQ public")
+	}
+	if _, err := svc.SaveEntry(ctx, as(f.Head), e.ID, faq.EntryInput{CategoryID: cat.ID, Question: "Prix ?", Answer: "<p>3 €</p>", Public: true}); err != nil {
+		t.Fatal(err)
+	}
+	if !has() {
+		t.Fatal("a public question is not seen")
+	}
+	if ok, _ := svc.HasPublic(ctx, f.Lycee.ID); ok {
+		t.Fatal("another school's FAQ is public")
+	}
+	if len(changed) != 3 || changed[0] != f.College.ID {
+		t.Fatalf("site told of %v", changed)
+	}
+	if _, err := svc.AddCategory(ctx, as(f.Teacher), f.College.ID, "x", 0); err == nil || len(changed) != 3 {
+		t.Fatalf("a refused change told the site: %v %v", err, changed)
 	}
 }

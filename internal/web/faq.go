@@ -58,6 +58,10 @@ func (s *Server) faqStructure(r *http.Request, want string) (directory.Structure
 }
 
 func (s *Server) faqPage(w http.ResponseWriter, r *http.Request) {
+	if sid := st(r).portal.StructureID; st(r).person == nil && sid != "" {
+		s.siteFAQ(w, r, sid) // a visitor: the public questions, in the site's layout
+		return
+	}
 	s.renderFAQ(w, r, r.URL.Query().Get("structure"), nil, http.StatusOK)
 }
 
