@@ -51,6 +51,26 @@ func TestBrowserSiteFAQ(t *testing.T) {
 	check(visitor, "site-blogs", "Journal du collège", "Les reportages des élèves de 4e.")
 	visitor.ClickAndWait("main a[href^='/blogs/']")
 	check(visitor, "site-blog", "Journal du collège")
+
+	// The head edits the FAQ in place and shares its management.
+	head := b.NewIncognito()
+	head.Navigate(base + "/connexion")
+	head.Fill("#f-login", f.Head.Login)
+	head.Fill("#f-password", apptest.Password)
+	head.Submit("form[action='/connexion']")
+	head.Navigate(base + "/faq")
+	head.Eval(`(() => { document.querySelectorAll("details.faq-entry").forEach(d => d.open = true); return true })()`, nil)
+	check(head, "faq-gestion", "Partager la gestion de la FAQ", "Qui gère les régimes alimentaires ?", "Interne", "Renommer")
+	head.ClickAndWait("details.faq-entry .faq-tools a")
+	check(head, "faq-modifier", "Modifier la question")
+	head.Fill("#f-question", "Combien coûte un repas au collège ?")
+	head.Submit("form[action$='/modifier'] button[type='submit']")
+	check(head, "faq-modifiee", "Combien coûte un repas au collège ?")
+	head.Navigate(base + "/faq/partage?structure=" + f.College.ID)
+	check(head, "faq-partage", "Ils gèrent la FAQ")
+	head.Fill("#f-login", f.Teacher.Login)
+	head.Submit("form[action='/faq/partage'] button.primary")
+	check(head, "faq-partagee", "Paul DURAND")
 }
 
 // checkPage checks that a page loaded, shows what is wanted in its main part and
