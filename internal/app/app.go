@@ -182,6 +182,7 @@ func Build(d *db.DB, o Options) (*App, error) {
 	svc.FAQ = faq.New(d, al, rs, dir)
 	svc.Forum = forum.New(d, al, rs, svc.Blog.MayCreate)
 	svc.Moderation = moderation.Registry{"actualites": publications, "blogs": svc.Blog, "forums": svc.Forum, "messagerie": mailbox, "discussions": chats}
+	wirePublishing(&svc, publications, posts)
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}), collectors.NewDBStatsCollector(d.DB, "preau"))
 	srv, err := web.New(svc, web.Options{SecureCookies: o.SecureCookies, TrustProxy: o.TrustProxy, MaxInflight: o.MaxInflight, SessionIdle: o.Account.SessionIdle, Registry: reg})

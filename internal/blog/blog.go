@@ -123,7 +123,10 @@ type Service struct {
 	// Notify, when set, is called when a post is published, with the blog's readers
 	// (nil: nobody is told).
 	Notify NotifyFunc
-	now    func() time.Time
+	// SiteChanged, when set, is called when a public blog appears, changes or goes:
+	// the structure's public site lists its public blogs.
+	SiteChanged func(ctx context.Context, structureID string)
+	now         func() time.Time
 }
 
 // New returns the service.
@@ -136,6 +139,12 @@ func (s *Service) entry(a actor.Actor, action, targetID, structureID string, det
 }
 
 // allowed turns a yes-or-no rights answer into an error.
+func (s *Service) siteChanged(ctx context.Context, structureID string) {
+	if s.SiteChanged != nil {
+		s.SiteChanged(ctx, structureID)
+	}
+}
+
 func allowed(ok bool, err error) error {
 	if err == nil && !ok {
 		err = actor.ErrForbidden
@@ -208,6 +217,9 @@ func (s *Service) Create(ctx context.Context, a actor.Actor, in Input) (Blog, er
 		}
 		return s.audit.WriteTx(ctx, tx, s.entry(a, "blog.create", b.ID, b.StructureID, map[string]string{"title": b.Title}))
 	})
+	if err == nil && b.Public {
+		s.siteChanged(ctx, b.StructureID)
+	}
 	return b, err
 }
 
@@ -232,6 +244,9 @@ func (s *Service) Update(ctx context.Context, a actor.Actor, id string, in Input
 	})
 	if err != nil {
 		return Blog{}, err
+	}
+	if b.Public || in.Public {
+		s.siteChanged(ctx, b.StructureID)
 	}
 	return s.Get(ctx, a, id)
 }
@@ -396,6 +411,9 @@ func (s *Service) Delete(ctx context.Context, a actor.Actor, id string) error {
 		}
 		return s.audit.WriteTx(ctx, tx, s.entry(a, "blog.delete", id, b.StructureID, map[string]string{"title": b.Title}))
 	})
+	if err == nil && b.Public {
+		s.siteChanged(ctx, b.StructureID)
+	}
 	if err == nil {
 		for _, k := range keys {
 			if derr := s.blobs.Delete(ctx, k); derr != nil {

@@ -11,6 +11,7 @@ import (
 	"database/sql"
 	"embed"
 	"errors"
+	"log/slog"
 	"strings"
 	"time"
 
@@ -59,6 +60,9 @@ type Service struct {
 	rights    *rights.Service
 	mayCreate func(ctx context.Context, a actor.Actor, structureID string) (bool, error)
 	now       func() time.Time
+	// Notify, when set, is called after a reply with the subject's followers (those
+	// who posted in it or follow it, not the author).
+	Notify NotifyFunc
 }
 
 // New returns the service; mayCreate tells who may create categories in a structure
@@ -284,7 +288,7 @@ func (s *Service) Reply(ctx context.Context, a actor.Actor, subjectID, body stri
 		return Message{}, err
 	}
 	m := Message{ID: ids.New(), SubjectID: o.ID, AuthorID: a.PersonID, Body: h, CreatedAt: s.now()}
-	return m, s.db.Tx(ctx, func(tx *sql.Tx) error {
+	err = s.db.Tx(ctx, func(tx *sql.Tx) error {
 		at := m.CreatedAt.UnixMilli()
 		if _, err := tx.ExecContext(ctx, `INSERT INTO forum_messages(id, subject_id, author_id, body, created_at) VALUES ($1,$2,$3,$4,$5)`, m.ID, o.ID, a.PersonID, string(h), at); err != nil {
 			return err
@@ -294,6 +298,13 @@ func (s *Service) Reply(ctx context.Context, a actor.Actor, subjectID, body stri
 		}
 		return s.log(ctx, tx, a, "forum.message.post", m.ID, c.StructureID, map[string]string{"subject": o.ID})
 	})
+	if err != nil {
+		return Message{}, err
+	}
+	if err := s.notifyReply(ctx, c, o, a.PersonID); err != nil {
+		slog.Warn("forum : notification", "subject", o.ID, "err", err) // the message is posted
+	}
+	return m, nil
 }
 
 // SetFlags locks or unlocks, pins or unpins a subject (managers of the category).

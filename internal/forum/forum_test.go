@@ -1,6 +1,7 @@
 package forum_test
 
 import (
+	"context"
 	"errors"
 	"slices"
 	"strings"
@@ -124,5 +125,85 @@ func TestForum(t *testing.T) {
 	cats, err := svc.Categories(ctx, as(f.Pupil))
 	if err != nil || len(cats) != 1 || cats[0].Level != rights.Read {
 		t.Fatalf("the pupil's categories: %v %+v", err, cats)
+	}
+}
+
+// Those who posted in a subject, and those who follow it, are told of a new message
+// (never its author); one who stops following is not; nor one who no longer reads.
+func TestForumFollowersNotified(t *testing.T) {
+	k := apptest.New(t)
+	f, svc, ctx := k.School, k.App.Services.Forum, k.Ctx
+	var told [][]string
+	svc.Notify = func(_ context.Context, to []string, actorID, title, link, structureID string) {
+		if structureID != f.College.ID || !strings.HasPrefix(link, "/forums/sujets/") || title != "Exercice 4" {
+			t.Errorf("notification: %s %s %s", structureID, link, title)
+		}
+		if slices.Contains(to, actorID) {
+			t.Errorf("the author is told of their own message")
+		}
+		told = append(told, slices.Sorted(slices.Values(to)))
+	}
+	last := func() []string {
+		t.Helper()
+		if len(told) == 0 {
+			return nil
+		}
+		return told[len(told)-1]
+	}
+	sorted := func(ids ...string) []string { return slices.Sorted(slices.Values(ids)) }
+	c, err := svc.CreateCategory(ctx, as(f.Teacher), f.College.ID, "Entraide", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := svc.Share(ctx, as(f.Teacher), c.ID, rights.Grantee{Kind: "group", ID: f.Class.ID}, rights.Read); err != nil {
+		t.Fatal(err)
+	}
+	subj, err := svc.OpenSubject(ctx, as(f.Teacher), c.ID, "Exercice 4", "<p>Vos questions</p>")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ok, _ := svc.Following(ctx, as(f.Teacher), subj.ID); !ok {
+		t.Fatal("the subject's author does not follow it")
+	}
+	if _, err := svc.Reply(ctx, as(f.Pupil), subj.ID, "<p>Je bloque</p>"); err != nil {
+		t.Fatal(err)
+	}
+	if got := last(); !slices.Equal(got, []string{f.Teacher.ID}) {
+		t.Fatalf("told of the pupil's reply: %v", got)
+	}
+	if err := svc.Follow(ctx, as(f.Parent), subj.ID, true); !errors.Is(err, actor.ErrNotFound) {
+		t.Fatalf("someone who does not read the subject follows it: %v", err)
+	}
+	if err := svc.Follow(ctx, as(f.Classmate), subj.ID, true); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.Reply(ctx, as(f.Teacher), subj.ID, "<p>Factorisez.</p>"); err != nil {
+		t.Fatal(err)
+	}
+	if got := last(); !slices.Equal(got, sorted(f.Pupil.ID, f.Classmate.ID)) {
+		t.Fatalf("told of the teacher's reply: %v", got)
+	}
+	if err := svc.Follow(ctx, as(f.Pupil), subj.ID, false); err != nil {
+		t.Fatal(err)
+	}
+	if ok, _ := svc.Following(ctx, as(f.Pupil), subj.ID); ok {
+		t.Fatal("the pupil still follows")
+	}
+	if _, err := svc.Reply(ctx, as(f.Teacher), subj.ID, "<p>Et développez.</p>"); err != nil {
+		t.Fatal(err)
+	}
+	if got := last(); !slices.Equal(got, []string{f.Classmate.ID}) {
+		t.Fatalf("after the pupil stopped following: %v", got)
+	}
+	// The class loses the category: its pupils are told nothing more.
+	if err := svc.Share(ctx, as(f.Teacher), c.ID, rights.Grantee{Kind: "group", ID: f.Class.ID}, rights.None); err != nil {
+		t.Fatal(err)
+	}
+	n := len(told)
+	if _, err := svc.Reply(ctx, as(f.Teacher), subj.ID, "<p>Fin.</p>"); err != nil {
+		t.Fatal(err)
+	}
+	if len(told) != n {
+		t.Fatalf("told after losing the category: %v", last())
 	}
 }

@@ -287,6 +287,17 @@ func (s *Service) Version(ctx context.Context, structureID string) (int64, error
 	return v, nil
 }
 
+// Touch counts a change of a structure's public site made by another service (a
+// public FAQ question, a public blog): its pages are built again.
+func (s *Service) Touch(ctx context.Context, structureID string) error {
+	if structureID == "" {
+		return nil
+	}
+	err := bump(ctx, s.db, structureID)
+	s.forgetVersion(structureID)
+	return err
+}
+
 func (s *Service) forgetVersion(structureID string) {
 	s.vmu.Lock()
 	delete(s.versions, structureID)

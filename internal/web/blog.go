@@ -115,6 +115,10 @@ func (s *Server) blogPublic(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, actor.ErrNotFound)
 		return
 	}
+	if st(r).person == nil {
+		s.siteBlogs(w, r, sid) // a visitor: in the site's layout
+		return
+	}
 	list, err := s.svc.Blog.PublicBlogs(r.Context(), sid)
 	if err != nil {
 		s.fail(w, r, err)

@@ -25,6 +25,8 @@ func (s *Server) forumRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("POST /forums/messages/{id}/retirer", s.requireLogin(s.forumRemove))
 	mux.HandleFunc("POST /forums/messages/{id}/signaler", s.requireLogin(s.forumReport))
 	mux.HandleFunc("POST /forums/moderation/{id}", s.requireLogin(s.forumResolve))
+	mux.HandleFunc("POST /forums/sujets/{id}/suivi", s.requireLogin(s.forumFollow))
+	s.forumAPIRoutes(mux)
 }
 
 type forumListData struct {
@@ -137,9 +139,10 @@ func (s *Server) forumOpen(w http.ResponseWriter, r *http.Request) {
 }
 
 type forumSubjectData struct {
-	Category forum.Category
-	Subject  forum.Subject
-	Messages []forum.Message
+	Category  forum.Category
+	Subject   forum.Subject
+	Messages  []forum.Message
+	Following bool
 }
 
 func (s *Server) forumSubject(w http.ResponseWriter, r *http.Request) {
@@ -152,7 +155,12 @@ func (s *Server) renderForumSubject(w http.ResponseWriter, r *http.Request, errs
 		s.fail(w, r, err)
 		return
 	}
-	page := s.page(r, "", forumSubjectData{Category: c, Subject: o, Messages: msgs})
+	following, err := s.svc.Forum.Following(r.Context(), actorOf(r), o.ID)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	page := s.page(r, "", forumSubjectData{Category: c, Subject: o, Messages: msgs, Following: following})
 	page.Title = o.Title
 	if errs != nil {
 		page.Form, page.Errors = r.PostForm, errs
@@ -215,4 +223,16 @@ func (s *Server) forumResolve(w http.ResponseWriter, r *http.Request) {
 	}
 	flash(w, map[bool]string{true: "blog.removed", false: "blog.dismissed"}[remove])
 	http.Redirect(w, r, "/moderation", http.StatusSeeOther)
+}
+
+// forumFollow follows a subject, or stops following it (following=off).
+func (s *Server) forumFollow(w http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("id")
+	on := r.PostFormValue("following") != "off"
+	if err := s.svc.Forum.Follow(r.Context(), actorOf(r), id, on); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	flash(w, map[bool]string{true: "forum.followed", false: "forum.unfollowed"}[on])
+	http.Redirect(w, r, "/forums/sujets/"+id, http.StatusSeeOther)
 }

@@ -510,17 +510,7 @@ func (s *Server) newsThreadsPage(w http.ResponseWriter, r *http.Request, status 
 			s.fail(w, r, err)
 			return
 		}
-		for _, sh := range shares {
-			m := memberRow{Grantee: sh.Grantee, Level: sh.Level, Name: sh.ID}
-			if sh.Kind == "person" {
-				if p, err := s.svc.Directory.Person(ctx, sh.ID); err == nil {
-					m.Name = p.DisplayName()
-				}
-			} else if g, err := s.svc.Directory.Group(ctx, sh.ID); err == nil {
-				m.Name = g.Name
-			}
-			row.Members = append(row.Members, m)
-		}
+		row.Members = s.memberRows(ctx, shares)
 		if row.Groups, err = s.svc.Directory.Groups(ctx, t.StructureID, directory.GroupProfile, directory.GroupClass, directory.GroupTeaching, directory.GroupManual); err != nil {
 			s.fail(w, r, err)
 			return

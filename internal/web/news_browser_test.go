@@ -25,20 +25,7 @@ func TestBrowserNews(t *testing.T) {
 		tab.Fill("#f-password", apptest.Password)
 		tab.Submit("form[action='/connexion']")
 	}
-	check := func(tab *browsertest.Tab, shot string, want ...string) {
-		t.Helper()
-		if tab.Status() != 200 {
-			t.Fatalf("%s: status %d at %s", shot, tab.Status(), tab.Location())
-		}
-		text := tab.Text("main")
-		for _, w := range want {
-			if !strings.Contains(text, w) {
-				t.Errorf("%s lacks %q:\n%s", shot, w, text)
-			}
-		}
-		tab.CheckA11y(t)
-		tab.Screenshot(shot)
-	}
+	check := func(tab *browsertest.Tab, shot string, want ...string) { t.Helper(); checkPage(t, tab, shot, want...) }
 
 	dep := b.NewIncognito()
 	login(dep, partnerBase, p.DepartementAdmin.Login)

@@ -12,6 +12,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/preau-ent/preau/internal/blog"
+	"github.com/preau-ent/preau/internal/faq"
 	"github.com/preau-ent/preau/internal/news"
 	"github.com/preau-ent/preau/internal/platform/actor"
 	"github.com/preau-ent/preau/internal/platform/richtext"
@@ -66,6 +68,33 @@ type siteData struct {
 	Info   news.Info
 	Page   news.Page // a page of the site
 	Public bool      // shown to a visitor: the login button is the first thing
+	// FAQ tells whether the structure has public questions; Blogs are its public
+	// blogs. The site's navigation links both.
+	FAQ   bool
+	Blogs []blog.Blog
+	// Categories are the public FAQ's sections, on the site's FAQ page.
+	Categories []faq.Category
+}
+
+// siteNav fills the site's navigation: its published pages, whether it has a public
+// FAQ, its public blogs.
+func (s *Server) siteNav(r *http.Request, sid string, d *siteData) error {
+	ctx := r.Context()
+	var err error
+	if d.Pages, err = s.svc.News.Pages(ctx, sid, false); err != nil {
+		return err
+	}
+	if s.svc.FAQ != nil {
+		if d.FAQ, err = s.svc.FAQ.HasPublic(ctx, sid); err != nil {
+			return err
+		}
+	}
+	if s.svc.Blog != nil {
+		if d.Blogs, err = s.svc.Blog.PublicBlogs(ctx, sid); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // publicHome is the portal's public home. A default portal has none: visitors go
@@ -148,7 +177,7 @@ func (s *Server) siteHomeData(r *http.Request, sid string) (siteData, time.Time,
 	if d.News, err = s.svc.News.PublicNews(ctx, sid, 10); err != nil {
 		return d, time.Time{}, err
 	}
-	if d.Pages, err = s.svc.News.Pages(ctx, sid, false); err != nil {
+	if err = s.siteNav(r, sid, &d); err != nil {
 		return d, time.Time{}, err
 	}
 	if d.Info, err = s.svc.News.Info(ctx, sid); err != nil {
@@ -170,12 +199,12 @@ func (s *Server) sitePage(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	pages, err := s.svc.News.Pages(ctx, sid, false)
-	if err != nil {
+	d := siteData{Page: pg, Public: st(r).person == nil}
+	if err := s.siteNav(r, sid, &d); err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	p := s.page(r, "", siteData{Page: pg, Pages: pages, Public: st(r).person == nil})
+	p := s.page(r, "", d)
 	p.Title = pg.Title
 	if st(r).person != nil {
 		s.render(w, r, http.StatusOK, "site_page", p)
@@ -198,6 +227,33 @@ func (s *Server) sitePage(w http.ResponseWriter, r *http.Request) {
 	h.Set("Vary", "Cookie, Accept-Language")
 	h.Set("Last-Modified", pg.UpdatedAt.UTC().Format(http.TimeFormat))
 	w.Write(buf.Bytes())
+}
+
+// siteFAQ is the public FAQ of the portal's structure, in the site's layout: what a
+// visitor who has not signed in reads at /faq.
+func (s *Server) siteFAQ(w http.ResponseWriter, r *http.Request, sid string) {
+	cats, _, err := s.svc.FAQ.FAQ(r.Context(), actor.Actor{}, sid)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	d := siteData{Categories: cats, Public: true}
+	if err := s.siteNav(r, sid, &d); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.render(w, r, http.StatusOK, "site_faq", s.page(r, "faq.title", d))
+}
+
+// siteBlogs lists the public blogs of the portal's structure, in the site's layout,
+// for a visitor who has not signed in.
+func (s *Server) siteBlogs(w http.ResponseWriter, r *http.Request, sid string) {
+	d := siteData{Public: true}
+	if err := s.siteNav(r, sid, &d); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.render(w, r, http.StatusOK, "site_blogs", s.page(r, "blog.public_title", d))
 }
 
 // ---- Atom ----
