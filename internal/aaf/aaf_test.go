@@ -657,15 +657,17 @@ func TestStructureType(t *testing.T) {
 		school("T3", "0690403C", "LPO$Ampère$LYON", ""),
 		school("T4", "0690404D", "Les Tilleuls", "1ORD"),
 		school("T5", "0690405E", "Établissement régional d'enseignement adapté", "EREA"),
+		school("T6", "0690406F", "NOM$STRUCTURE$COURANT", ""),
 	)}))
-	if rep.StructuresCreated != 5 || rep.Rejected != 0 {
+	if rep.StructuresCreated != 6 || rep.Rejected != 0 {
 		t.Fatalf("rapport : %+v %+v", rep, firstIssues(rep))
 	}
 	typ := func(uai string) string {
 		return e.str(t, `SELECT kind || ':' || school_type || ':' || type_code FROM structures WHERE uai = '`+uai+`'`)
 	}
 	for uai, want := range map[string]string{"0690401A": "etablissement:college:CLG", "0690402B": "etablissement:lycee_pro:LYCEE PROFESSIONNEL",
-		"0690403C": "etablissement:lycee:LPO", "0690404D": "ecole:ecole:1ORD", "0690405E": "etablissement:autre:EREA"} {
+		"0690403C": "etablissement:lycee:LPO", "0690404D": "ecole:ecole:1ORD", "0690405E": "etablissement:autre:EREA",
+		"0690406F": "etablissement::"} {
 		if got := typ(uai); got != want {
 			t.Errorf("%s : %s, attendu %s", uai, got, want)
 		}

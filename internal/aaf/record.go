@@ -461,8 +461,8 @@ func interpretStructure(attrs []Attr, base structData) (structData, string) {
 	if d.city == "" {
 		d.city = nameCity
 	}
-	if typ == "" && d.typeCode == "" {
-		typ = nameType // no ENTStructureTypeStruct: the type written before the name
+	if typ == "" && d.typeCode == "" && nameType != "" && directory.TypeFromAAF(nameType) != directory.TypeAutre {
+		typ = nameType // no ENTStructureTypeStruct: the type written before the name, if it is one
 	}
 	if typ != "" {
 		d.typeCode, d.schoolType = typ, directory.TypeFromAAF(typ)
