@@ -516,6 +516,10 @@ func TestGeneratedAcademieFullThenDelta(t *testing.T) {
 	if rep.Created != st.Persons() || rep.Rejected != 0 || rep.Warnings != 0 {
 		t.Fatalf("créés %d sur %d, rejetés %d, avertissements %d : %+v", rep.Created, st.Persons(), rep.Rejected, rep.Warnings, firstIssues(rep))
 	}
+	// Generated schools carry their type: two collèges and a lycée.
+	if got := e.str(t, `SELECT school_type || '/' || type_code FROM structures WHERE external_id IS NOT NULL ORDER BY external_id`); got != "college/CLG,college/CLG,lycee/LYC" {
+		t.Errorf("types des établissements générés : %s", got)
+	}
 	if n := e.count(t, `SELECT COUNT(*) FROM person_links l JOIN persons p ON p.id = l.parent_id WHERE p.external_id IS NOT NULL`); n != st.Responsables {
 		t.Errorf("liens : %d, attendu %d", n, st.Responsables)
 	}
@@ -636,6 +640,64 @@ func TestDropFolderImportsReadyExportsOnly(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(drop, "en-transfert")); err != nil {
 		t.Error("un export sans marqueur doit attendre")
+	}
+}
+
+// TestStructureType: the AAF's ENTStructureTypeStruct (short codes or long labels, or
+// the type written before the name when it is missing) gives the school its type,
+// kept with the raw code; a delta changes it, and a change of name alone keeps it.
+func TestStructureType(t *testing.T) {
+	e := setup(t)
+	school := func(j, uai, name, typ string) string {
+		attrs := []a{{"ENTStructureJointure", j}, {"ENTStructureUAI", uai}, {"ENTStructureNomCourant", name}, {"l", "LYON"}}
+		if typ != "" {
+			attrs = append(attrs, a{"ENTStructureTypeStruct", typ})
+		}
+		return rec("addRequest", "EtabEducNat", j, attrs...)
+	}
+	rep := e.importDir(t, write(t, map[string]string{"ENT_Complet_20260901_EtabEducNat_0000.xml": doc(
+		school("T1", "0690401A", "Cité scolaire Jules Ferry", "CLG"),
+		school("T2", "0690402B", "Galois", "LYCEE PROFESSIONNEL"),
+		school("T3", "0690403C", "LPO$Ampère$LYON", ""),
+		school("T4", "0690404D", "Les Tilleuls", "1ORD"),
+		school("T5", "0690405E", "Établissement régional d'enseignement adapté", "EREA"),
+		school("T6", "0690406F", "NOM$STRUCTURE$COURANT", ""),
+	)}))
+	if rep.StructuresCreated != 6 || rep.Rejected != 0 {
+		t.Fatalf("rapport : %+v %+v", rep, firstIssues(rep))
+	}
+	typ := func(uai string) string {
+		return e.str(t, `SELECT kind || ':' || school_type || ':' || type_code FROM structures WHERE uai = '`+uai+`'`)
+	}
+	for uai, want := range map[string]string{"0690401A": "etablissement:college:CLG", "0690402B": "etablissement:lycee_pro:LYCEE PROFESSIONNEL",
+		"0690403C": "etablissement:lycee:LPO", "0690404D": "ecole:ecole:1ORD", "0690405E": "etablissement:autre:EREA",
+		"0690406F": "etablissement::"} {
+		if got := typ(uai); got != want {
+			t.Errorf("%s : %s, attendu %s", uai, got, want)
+		}
+	}
+	st, err := e.k.App.Services.Directory.StructureByUAI(e.ctx, "0690401A")
+	if err != nil || st.Type != directory.TypeCollege || st.TypeCode != "CLG" {
+		t.Errorf("structure lue : %+v %v", st, err)
+	}
+	rep = e.importDir(t, write(t, map[string]string{"ENT_Delta_20260902_EtabEducNat_0000.xml": doc(
+		rec("modifyRequest", "EtabEducNat", "T1", a{"ENTStructureTypeStruct", "LYC"}),
+		rec("modifyRequest", "EtabEducNat", "T2", a{"ENTStructureNomCourant", "LYCEE PROFESSIONNEL Évariste Galois"}),
+	)}))
+	if rep.StructuresUpdated != 2 || rep.Rejected != 0 {
+		t.Fatalf("delta : %+v %+v", rep, firstIssues(rep))
+	}
+	if got := typ("0690401A"); got != "etablissement:lycee:LYC" {
+		t.Errorf("type changé par le delta : %s", got)
+	}
+	if got := typ("0690402B"); got != "etablissement:lycee_pro:LYCEE PROFESSIONNEL" {
+		t.Errorf("type après un changement de nom : %s", got)
+	}
+	for code, want := range map[string]string{"": "", "CLG": "college", "COLLEGE": "college", "LYC": "lycee", "LEGT": "lycee", "LP": "lycee_pro",
+		"SEP": "lycee_pro", "ECOLE": "ecole", "ECOLE MATERNELLE": "ecole", "EREA": "autre", "Lycée professionnel": "lycee_pro"} {
+		if got := directory.TypeFromAAF(code); got != want {
+			t.Errorf("TypeFromAAF(%q) = %q, attendu %q", code, got, want)
+		}
 	}
 }
 

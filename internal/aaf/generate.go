@@ -79,6 +79,15 @@ func layout(o GenOptions) []genSchool {
 	return out
 }
 
+// genTypes are the kinds of school of a generated académie, as the AAF writes them
+// (label, ENTStructureTypeStruct), one per school in turn: mostly collèges (the first
+// school is one, so a small export is a collège), lycées, a lycée professionnel, an école.
+var genTypes = [][2]string{{"COLLEGE", "CLG"}, {"COLLEGE", "CLG"}, {"LYCEE", "LYC"}, {"COLLEGE", "CLG"},
+	{"COLLEGE", "CLG"}, {"LYCEE PROFESSIONNEL", "LP"}, {"COLLEGE", "CLG"}, {"LYCEE POLYVALENT", "LPO"}, {"ECOLE ELEMENTAIRE", "ECOLE"}, {"COLLEGE", "CLG"}}
+
+func (g genSchool) label() string    { return genTypes[g.index%len(genTypes)][0] }
+func (g genSchool) typeCode() string { return genTypes[g.index%len(genTypes)][1] }
+
 func (g genSchool) pupilID(i int) string   { return fmt.Sprintf("%d", g.firstID+i) }
 func (g genSchool) respID(i, k int) string { return fmt.Sprintf("%d", g.firstID+g.pupils+2*i+k) }
 func (g genSchool) teacherID(i int) string { return fmt.Sprintf("%d", g.firstID+3*g.pupils+i) }
@@ -112,8 +121,8 @@ func Generate(dir string, o GenOptions) (GenStats, error) {
 		}
 		w.add("addRequest", "categorieStructure", "EtabEducNat", s.jointure,
 			attr("ENTStructureJointure", s.jointure), attr("ENTStructureUAI", s.uai),
-			attr("ENTStructureNomCourant", fmt.Sprintf("COLLEGE$Établissement généré n° %d$Ville %d", s.index+1, s.index%50+1)),
-			attr("ENTStructureTypeStruct", "COLLEGE"), attr("ENTStructureClasses", classes...))
+			attr("ENTStructureNomCourant", fmt.Sprintf("%s$Établissement généré n° %d$Ville %d", s.label(), s.index+1, s.index%50+1)),
+			attr("ENTStructureTypeStruct", s.typeCode()), attr("ENTStructureClasses", classes...))
 		st.Schools++
 		st.Classes += s.classes
 	}

@@ -397,6 +397,7 @@ func appendUnique(ss []string, s string) []string {
 
 type structData struct {
 	jointure, uai, name, city, kind string
+	schoolType, typeCode            string      // directory.TypeCollege..., ENTStructureTypeStruct as written
 	classes, groups                 [][2]string // code, name
 }
 
@@ -412,7 +413,7 @@ func interpretStructure(attrs []Attr, base structData) (structData, string) {
 		}
 		return ""
 	}
-	var typ, nameCity string
+	var typ, nameType, nameCity string
 	for _, a := range attrs {
 		switch a.Name {
 		case "ENTStructureUAI":
@@ -427,7 +428,7 @@ func interpretStructure(attrs []Attr, base structData) (structData, string) {
 				// Recent exports: <type>$<name>$<city>.
 				f := split(v, 3)
 				d.name = strings.Join(strings.Fields(f[0]+" "+f[1]), " ")
-				nameCity = f[2]
+				nameType, nameCity = strings.ToUpper(strings.TrimSpace(f[0])), f[2]
 			} else if v != "" {
 				d.name = v
 			}
@@ -460,10 +461,16 @@ func interpretStructure(attrs []Attr, base structData) (structData, string) {
 	if d.city == "" {
 		d.city = nameCity
 	}
+	if typ == "" && d.typeCode == "" && nameType != "" && directory.TypeFromAAF(nameType) != directory.TypeAutre {
+		typ = nameType // no ENTStructureTypeStruct: the type written before the name, if it is one
+	}
+	if typ != "" {
+		d.typeCode, d.schoolType = typ, directory.TypeFromAAF(typ)
+	}
 	if typ != "" || d.kind == "" {
 		d.kind = directory.KindEtablissement
-		if strings.Contains(typ, "ECOLE") || strings.HasPrefix(typ, "EC ") || strings.HasPrefix(typ, "E.E") {
-			d.kind = directory.KindEcole
+		if d.schoolType == directory.TypeEcole || strings.Contains(typ, "ECOLE") {
+			d.kind, d.schoolType = directory.KindEcole, directory.TypeEcole
 		}
 	}
 	if d.name == "" {
@@ -474,6 +481,8 @@ func interpretStructure(attrs []Attr, base structData) (structData, string) {
 		return d, "UAI invalide : " + d.uai
 	case len(d.name) > 200:
 		return d, "nom d'établissement trop long"
+	case len(d.typeCode) > 100:
+		return d, "type d'établissement trop long"
 	}
 	return d, ""
 }

@@ -158,14 +158,14 @@ func scanPersonRef(pp *people, sc interface{ Scan(...any) error }) (*personRef, 
 // full export read here or a large spool, every person with a jointure; a delta or a
 // small spool looks its few persons up one by one instead.
 func (r *run) load() error {
-	rows, err := r.tx.QueryContext(r.ctx, `SELECT id, COALESCE(external_id, ''), COALESCE(uai, ''), name, city, kind FROM structures`)
+	rows, err := r.tx.QueryContext(r.ctx, `SELECT id, COALESCE(external_id, ''), COALESCE(uai, ''), name, city, kind, school_type, type_code FROM structures`)
 	if err != nil {
 		return err
 	}
 	for rows.Next() {
 		s := &structRef{}
 		var ext string
-		if err := rows.Scan(&s.id, &ext, &s.data.uai, &s.data.name, &s.data.city, &s.data.kind); err != nil {
+		if err := rows.Scan(&s.id, &ext, &s.data.uai, &s.data.name, &s.data.city, &s.data.kind, &s.data.schoolType, &s.data.typeCode); err != nil {
 			rows.Close()
 			return err
 		}
@@ -486,7 +486,7 @@ func (r *run) structure(f plannedFile, rec *Record) error {
 	}
 	switch {
 	case s == nil:
-		st, err := r.im.dir.CreateStructureTx(r.ctx, r.tx, directory.StructureInput{Kind: d.kind, UAI: d.uai, ExternalID: j, Name: d.name, City: d.city})
+		st, err := r.im.dir.CreateStructureTx(r.ctx, r.tx, directory.StructureInput{Kind: d.kind, UAI: d.uai, ExternalID: j, Name: d.name, City: d.city, Type: d.schoolType, TypeCode: d.typeCode})
 		var inv *actor.InvalidError
 		if errors.As(err, &inv) {
 			// interpretStructure checks what CreateStructureTx does; this is a
@@ -499,9 +499,9 @@ func (r *run) structure(f plannedFile, rec *Record) error {
 		}
 		s = &structRef{id: st.ID, data: d}
 		r.rep.StructuresCreated++
-	case s.data.uai != d.uai || s.data.name != d.name || s.data.city != d.city || s.data.kind != d.kind || s.data.jointure != j:
-		if _, err := r.tx.ExecContext(r.ctx, `UPDATE structures SET external_id = $1, uai = $2, name = $3, city = $4, kind = $5 WHERE id = $6`,
-			j, d.uai, d.name, d.city, d.kind, s.id); err != nil {
+	case s.data.uai != d.uai || s.data.name != d.name || s.data.city != d.city || s.data.kind != d.kind || s.data.jointure != j || s.data.schoolType != d.schoolType || s.data.typeCode != d.typeCode:
+		if _, err := r.tx.ExecContext(r.ctx, `UPDATE structures SET external_id = $1, uai = $2, name = $3, city = $4, kind = $5, school_type = $6, type_code = $7 WHERE id = $8`,
+			j, d.uai, d.name, d.city, d.kind, d.schoolType, d.typeCode, s.id); err != nil {
 			return err
 		}
 		if s.data.uai != d.uai {

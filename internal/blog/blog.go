@@ -252,7 +252,8 @@ func (s *Service) Update(ctx context.Context, a actor.Actor, id string, in Input
 }
 
 // Share grants a person or a group a level on the blog (None removes it). Groups
-// and persons must belong to the blog's structure.
+// and persons must belong to the blog's structure to be granted a level; a share is
+// removed whoever it names (someone who left the school included).
 func (s *Service) Share(ctx context.Context, a actor.Actor, blogID string, g rights.Grantee, level rights.Level) error {
 	b, err := s.Get(ctx, a, blogID)
 	if err != nil {
@@ -261,7 +262,11 @@ func (s *Service) Share(ctx context.Context, a actor.Actor, blogID string, g rig
 	if !b.CanManage() {
 		return actor.ErrForbidden
 	}
-	switch g.Kind {
+	kind := g.Kind
+	if level == rights.None {
+		kind = "" // nothing to check
+	}
+	switch kind {
 	case "group":
 		gr, err := s.dir.Group(ctx, g.ID)
 		if err != nil {

@@ -304,3 +304,65 @@ func TestNotifyReaders(t *testing.T) {
 		t.Fatalf("the author was notified: %d", n)
 	}
 }
+
+// TestPersonShares: a blog shared with a person directly (no group) lets them read or
+// contribute as shared, the shares list them, and removing the share takes it away.
+func TestPersonShares(t *testing.T) {
+	e := newEnv(t)
+	f := e.School
+	b, err := e.svc.Create(e.Ctx, as(f.Teacher), blog.Input{StructureID: f.College.ID, Title: "Le blog du club théâtre"})
+	e.must(err)
+	reader := e.Person("Chloé", "Lemoine", directory.Eleve, f.College.ID)
+	writer := f.Pupil
+	if _, err := e.svc.Get(e.Ctx, as(reader), b.ID); !errors.Is(err, actor.ErrNotFound) {
+		t.Fatalf("read before any share: %v", err)
+	}
+	e.must(e.svc.Share(e.Ctx, as(f.Teacher), b.ID, rights.Grantee{Kind: "person", ID: reader.ID}, rights.Read))
+	e.must(e.svc.Share(e.Ctx, as(f.Teacher), b.ID, rights.Grantee{Kind: "person", ID: writer.ID}, rights.Contribute))
+
+	got, err := e.svc.Get(e.Ctx, as(reader), b.ID)
+	if err != nil || got.Level != rights.Read || got.CanWrite() {
+		t.Fatalf("the reader: %+v %v", got, err)
+	}
+	if list, _ := e.svc.List(e.Ctx, as(reader)); len(list) != 1 || list[0].ID != b.ID {
+		t.Fatalf("the reader's blogs: %+v", list)
+	}
+	if _, err := e.svc.CreatePost(e.Ctx, as(reader), b.ID, blog.PostInput{Title: "t", Body: "<p>x</p>"}); !errors.Is(err, actor.ErrForbidden) {
+		t.Fatalf("the reader posted: %v", err)
+	}
+	post, err := e.svc.CreatePost(e.Ctx, as(writer), b.ID, blog.PostInput{Title: "Répétition", Body: "<p>Jeudi</p>"})
+	if err != nil || post.State != blog.Submitted {
+		t.Fatalf("the contributor's post: %+v %v", post, err)
+	}
+	shares, err := e.svc.Shares(e.Ctx, as(f.Teacher), b.ID)
+	e.must(err)
+	held := map[string]rights.Level{}
+	for _, sh := range shares {
+		if sh.Kind == "person" {
+			held[sh.ID] = sh.Level
+		}
+	}
+	if len(held) != 2 || held[reader.ID] != rights.Read || held[writer.ID] != rights.Contribute {
+		t.Fatalf("shares: %+v", shares)
+	}
+	// Only a manager shares: the contributor cannot share further.
+	if err := e.svc.Share(e.Ctx, as(writer), b.ID, rights.Grantee{Kind: "person", ID: f.Parent.ID}, rights.Read); !errors.Is(err, actor.ErrForbidden) {
+		t.Fatalf("a contributor shared: %v", err)
+	}
+
+	// Removing the shares takes the access away.
+	e.must(e.svc.Share(e.Ctx, as(f.Teacher), b.ID, rights.Grantee{Kind: "person", ID: reader.ID}, rights.None))
+	e.must(e.svc.Share(e.Ctx, as(f.Teacher), b.ID, rights.Grantee{Kind: "person", ID: writer.ID}, rights.None))
+	if _, err := e.svc.Get(e.Ctx, as(reader), b.ID); !errors.Is(err, actor.ErrNotFound) {
+		t.Fatalf("read after the share was removed: %v", err)
+	}
+	if _, err := e.svc.CreatePost(e.Ctx, as(writer), b.ID, blog.PostInput{Title: "t", Body: "<p>x</p>"}); !errors.Is(err, actor.ErrNotFound) && !errors.Is(err, actor.ErrForbidden) {
+		t.Fatalf("posted after the share was removed: %v", err)
+	}
+	if list, _ := e.svc.List(e.Ctx, as(writer)); len(list) != 0 {
+		t.Fatalf("the former contributor still lists %d blogs", len(list))
+	}
+	if shares, _ := e.svc.Shares(e.Ctx, as(f.Teacher), b.ID); len(shares) != 0 {
+		t.Fatalf("shares left: %+v", shares)
+	}
+}

@@ -55,23 +55,23 @@ const (
 )
 
 type school struct {
-	name, uai, kind, city string
-	classes               []string
-	subjects              [][2]string
-	pupilsPerClass        int
-	teachers              int
+	name, uai, kind, typ, city string
+	classes                    []string
+	subjects                   [][2]string
+	pupilsPerClass             int
+	teachers                   int
 }
 
 var schools = []school{
-	{"Collège Jean Moulin", UAICollege, directory.KindEtablissement, "Villeurbanne",
+	{"Collège Jean Moulin", UAICollege, directory.KindEtablissement, directory.TypeCollege, "Villeurbanne",
 		[]string{"6e A", "6e B", "5e A", "5e B", "4e A", "4e B", "3e A", "3e B"},
 		[][2]string{{"MATHS", "Mathématiques"}, {"FRANC", "Français"}, {"HIGEO", "Histoire-géographie"}, {"ANGL", "Anglais"}, {"SVT", "Sciences de la vie et de la Terre"}, {"EPS", "Éducation physique et sportive"}},
 		24, 14},
-	{"Lycée Marie Curie", UAILycee, directory.KindEtablissement, "Lyon",
+	{"Lycée Marie Curie", UAILycee, directory.KindEtablissement, directory.TypeLycee, "Lyon",
 		[]string{"2de 1", "2de 2", "1re G1", "1re G2", "Tle G1", "Tle G2"},
 		[][2]string{{"MATHS", "Mathématiques"}, {"PHYCH", "Physique-chimie"}, {"PHILO", "Philosophie"}, {"ANGL", "Anglais"}, {"SES", "Sciences économiques et sociales"}},
 		28, 12},
-	{"École élémentaire Les Tilleuls", UAIEcole, directory.KindEcole, "Villeurbanne",
+	{"École élémentaire Les Tilleuls", UAIEcole, directory.KindEcole, directory.TypeEcole, "Villeurbanne",
 		[]string{"CP", "CE1", "CE2", "CM1", "CM2"},
 		nil, 22, 5},
 }
@@ -130,7 +130,7 @@ func Load(ctx context.Context, svc Services, baseHost string, seed uint64) ([]Lo
 	var leaClass directory.Group
 	var college directory.Structure
 	for si, sc := range schools {
-		st, err := dir.CreateStructure(ctx, sys, directory.StructureInput{Kind: sc.kind, ParentID: dept.ID, UAI: sc.uai, Name: sc.name, City: sc.city, ExternalID: "DEMO-" + sc.uai})
+		st, err := dir.CreateStructure(ctx, sys, directory.StructureInput{Kind: sc.kind, ParentID: dept.ID, UAI: sc.uai, Name: sc.name, City: sc.city, Type: sc.typ, ExternalID: "DEMO-" + sc.uai})
 		if err != nil {
 			return nil, err
 		}

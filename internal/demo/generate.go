@@ -81,7 +81,7 @@ func Generate(ctx context.Context, d *db.DB, dir *directory.Service, n int, pass
 			return id, nil
 		}
 		for school := 0; out.Persons < n; school++ {
-			st, err := dir.CreateStructureTx(ctx, tx, directory.StructureInput{Kind: directory.KindEtablissement, UAI: fmt.Sprintf("%07dG", 1000000+school), Name: fmt.Sprintf("Établissement généré n° %d", school+1)})
+			st, err := dir.CreateStructureTx(ctx, tx, directory.StructureInput{Kind: directory.KindEtablissement, UAI: fmt.Sprintf("%07dG", 1000000+school), Name: fmt.Sprintf("Établissement généré n° %d", school+1), Type: directory.TypeCollege})
 			if err != nil {
 				return err
 			}

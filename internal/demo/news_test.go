@@ -9,6 +9,7 @@ import (
 	"github.com/preau-ent/preau/internal/account"
 	"github.com/preau-ent/preau/internal/app"
 	"github.com/preau-ent/preau/internal/demo"
+	"github.com/preau-ent/preau/internal/directory"
 	"github.com/preau-ent/preau/internal/platform/actor"
 	"github.com/preau-ent/preau/internal/platform/db"
 )
@@ -31,6 +32,12 @@ func TestDemoNews(t *testing.T) {
 	s := a.Services
 	if _, err := demo.Load(ctx, demo.Services{Directory: s.Directory, Accounts: s.Accounts, Rights: s.Rights, Portals: s.Portals, News: s.News}, "ent.test", 1); err != nil {
 		t.Fatal(err)
+	}
+	// The demo schools are typed, as the AAF would type them: the news targeting uses it.
+	for uai, want := range map[string]string{demo.UAICollege: directory.TypeCollege, demo.UAILycee: directory.TypeLycee, demo.UAIEcole: directory.TypeEcole} {
+		if st, err := s.Directory.StructureByUAI(ctx, uai); err != nil || st.Type != want {
+			t.Errorf("type of %s: %q (%v), want %q", uai, st.Type, err, want)
+		}
 	}
 	sophie, err := s.Directory.PersonByLogin(ctx, "sophie.martin")
 	if err != nil {

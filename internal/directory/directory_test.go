@@ -245,6 +245,33 @@ func TestAuthorizationInService(t *testing.T) {
 	if _, err := e.dir.CreateStructure(e.ctx, e.sys, directory.StructureInput{Kind: directory.KindEtablissement, UAI: "0690001A", Name: "Dup"}); !errors.As(err, &inv) || inv.Message != "directory.uai_taken" {
 		t.Fatalf("duplicate UAI: %v", err)
 	}
+	// School types: an école is typed école, others may not be; only schools have one.
+	ecole, err := e.dir.CreateStructure(e.ctx, e.sys, directory.StructureInput{Kind: directory.KindEcole, UAI: "0690008Y", Name: "Les Lilas"})
+	if err != nil || ecole.Type != directory.TypeEcole {
+		t.Fatalf("école: %+v %v", ecole, err)
+	}
+	for _, in := range []directory.StructureInput{{Kind: directory.KindEcole, UAI: "0690007X", Name: "x", Type: directory.TypeCollege},
+		{Kind: directory.KindEtablissement, UAI: "0690007X", Name: "x", Type: directory.TypeEcole},
+		{Kind: directory.KindEtablissement, UAI: "0690007X", Name: "x", Type: "ufo"},
+		{Kind: directory.KindRegion, Name: "x", Type: directory.TypeLycee}} {
+		if _, err := e.dir.CreateStructure(e.ctx, e.sys, in); !errors.As(err, &inv) || inv.Field != "type" {
+			t.Errorf("%+v: %v", in, err)
+		}
+	}
+	// The type is the super administrator's to change, like the kind; the AAF code
+	// stays while the type does.
+	must(t, e.dir.UpdateStructure(e.ctx, e.sys, college.ID, directory.StructureInput{Kind: college.Kind, UAI: college.UAI, Name: college.Name, Type: directory.TypeCollege, TypeCode: "CLG"}))
+	if err := e.dir.UpdateStructure(e.ctx, a, college.ID, directory.StructureInput{Kind: college.Kind, UAI: college.UAI, Name: college.Name, Type: directory.TypeLycee}); !errors.Is(err, actor.ErrForbidden) {
+		t.Fatalf("local admin changes the type: %v", err)
+	}
+	must(t, e.dir.UpdateStructure(e.ctx, a, college.ID, directory.StructureInput{Kind: college.Kind, UAI: college.UAI, Name: "Collège J. Moulin", Type: directory.TypeCollege}))
+	if st, err := e.dir.Structure(e.ctx, college.ID); err != nil || st.Type != directory.TypeCollege || st.TypeCode != "CLG" || st.Name != "Collège J. Moulin" {
+		t.Fatalf("after renaming: %+v %v", st, err)
+	}
+	must(t, e.dir.UpdateStructure(e.ctx, e.sys, college.ID, directory.StructureInput{Kind: college.Kind, UAI: college.UAI, Name: college.Name, Type: directory.TypeAutre}))
+	if st, _ := e.dir.Structure(e.ctx, college.ID); st.Type != directory.TypeAutre || st.TypeCode != "" {
+		t.Fatalf("type changed by hand: %+v", st)
+	}
 	// Every administrative action is audited.
 	entries, err := e.al.Search(e.ctx, audit.Filter{Action: "group"})
 	must(t, err)

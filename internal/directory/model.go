@@ -56,6 +56,43 @@ var StructureKinds = []string{KindRegion, KindDepartement, KindAcademie, KindCol
 // IsSchool tells whether a kind is a school (which has a UAI, classes and pupils).
 func IsSchool(kind string) bool { return kind == KindEtablissement || kind == KindEcole }
 
+// School types: what a school is, as the product uses it (news for "the collèges"
+// of a Département, say). "" means not known: no source has said it yet.
+const (
+	TypeEcole    = "ecole"     // école maternelle or élémentaire (1er degré)
+	TypeCollege  = "college"   // collège
+	TypeLycee    = "lycee"     // lycée général et technologique, lycée polyvalent
+	TypeLyceePro = "lycee_pro" // lycée professionnel, section d'enseignement professionnel
+	TypeAutre    = "autre"     // EREA, établissement médico-social, ...
+)
+
+// StructureTypes lists the school types in display order.
+var StructureTypes = []string{TypeEcole, TypeCollege, TypeLycee, TypeLyceePro, TypeAutre}
+
+// TypeFromAAF maps the AAF's ENTStructureTypeStruct (short codes such as CLG, LYC, LP,
+// LPO, LGT, SEP, EREA, 1ORD, or the long labels of older exports such as "COLLEGE",
+// "LYCEE PROFESSIONNEL", "ECOLE ELEMENTAIRE") to a school type; "" for an empty code.
+func TypeFromAAF(code string) string {
+	c := strings.ToUpper(strings.Join(strings.Fields(strings.ReplaceAll(Fold(code), "-", " ")), " "))
+	word := c
+	if i := strings.IndexByte(c, ' '); i >= 0 {
+		word = c[:i]
+	}
+	switch {
+	case c == "":
+		return ""
+	case word == "ECOLE" || word == "EC" || word == "EE" || word == "EM" || word == "EP" || word == "1ORD" || strings.HasPrefix(code, "E.E") || strings.HasPrefix(code, "E.M"):
+		return TypeEcole
+	case word == "CLG" || word == "COLLEGE":
+		return TypeCollege
+	case word == "LP" || word == "SEP" || word == "LPA" || strings.HasPrefix(c, "LYCEE PROFESSIONNEL") || strings.HasPrefix(c, "SECTION D ENSEIGNEMENT PROFESSIONNEL"):
+		return TypeLyceePro
+	case word == "LYC" || word == "LPO" || word == "LGT" || word == "LEGT" || word == "LG" || word == "LT" || word == "LYCEE":
+		return TypeLycee
+	}
+	return TypeAutre
+}
+
 // Structure is a node of the tree.
 type Structure struct {
 	ID         string
@@ -65,6 +102,8 @@ type Structure struct {
 	ExternalID string
 	Name       string
 	City       string
+	Type       string // school type (TypeCollege...); "" if not known
+	TypeCode   string // the AAF's own code for it (ENTStructureTypeStruct), if it came from there
 	CreatedAt  time.Time
 }
 

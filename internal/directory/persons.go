@@ -559,9 +559,9 @@ func (s *Service) CreateStructureTx(ctx context.Context, q db.Querier, in Struct
 	if err := in.validate(); err != nil {
 		return Structure{}, err
 	}
-	st := Structure{ID: ids.New(), ParentID: in.ParentID, Kind: in.Kind, UAI: in.UAI, ExternalID: in.ExternalID, Name: in.Name, City: in.City, CreatedAt: s.now()}
-	_, err := q.ExecContext(ctx, `INSERT INTO structures(id, parent_id, kind, uai, external_id, name, city, created_at) VALUES ($1,$2,$3,$4,$5,$6,$7,$8)`,
-		st.ID, nullable(st.ParentID), st.Kind, nullable(st.UAI), nullable(st.ExternalID), st.Name, st.City, st.CreatedAt.UnixMilli())
+	st := Structure{ID: ids.New(), ParentID: in.ParentID, Kind: in.Kind, UAI: in.UAI, ExternalID: in.ExternalID, Name: in.Name, City: in.City, Type: in.Type, TypeCode: in.TypeCode, CreatedAt: s.now()}
+	_, err := q.ExecContext(ctx, `INSERT INTO structures(id, parent_id, kind, uai, external_id, name, city, school_type, type_code, created_at) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10)`,
+		st.ID, nullable(st.ParentID), st.Kind, nullable(st.UAI), nullable(st.ExternalID), st.Name, st.City, st.Type, st.TypeCode, st.CreatedAt.UnixMilli())
 	if db.IsUniqueViolation(err) {
 		return st, actor.Invalid("uai", "directory.uai_taken")
 	}

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"embed"
 	"errors"
+	"slices"
 	"strings"
 	"time"
 
@@ -75,6 +76,8 @@ type StructureInput struct {
 	ExternalID string
 	Name       string
 	City       string
+	Type       string // school type, "" if not known; an école is always TypeEcole
+	TypeCode   string // the AAF's code the type came from, if any
 }
 
 func (in *StructureInput) validate() error {
@@ -100,6 +103,19 @@ func (in *StructureInput) validate() error {
 		}
 	} else if in.UAI != "" {
 		return actor.Invalid("uai", "directory.uai_schools_only")
+	}
+	in.TypeCode = strings.TrimSpace(in.TypeCode)
+	switch {
+	case in.Type != "" && !slices.Contains(StructureTypes, in.Type):
+		return actor.Invalid("type", "directory.bad_type")
+	case !IsSchool(in.Kind) && (in.Type != "" || in.TypeCode != ""):
+		return actor.Invalid("type", "directory.type_schools_only")
+	case in.Kind == KindEcole && in.Type == "":
+		in.Type = TypeEcole
+	case (in.Kind == KindEcole) != (in.Type == TypeEcole):
+		return actor.Invalid("type", "directory.type_kind_mismatch")
+	case len(in.TypeCode) > 100:
+		return actor.Invalid("type", "directory.too_long")
 	}
 	return nil
 }
@@ -139,7 +155,7 @@ func (s *Service) CreateStructure(ctx context.Context, a actor.Actor, in Structu
 		if st, err = s.CreateStructureTx(ctx, tx, in); err != nil {
 			return err
 		}
-		return s.audit.WriteTx(ctx, tx, s.entry(a, "structure.create", "structure", st.ID, st.ID, map[string]string{"name": st.Name, "uai": st.UAI}))
+		return s.audit.WriteTx(ctx, tx, s.entry(a, "structure.create", "structure", st.ID, st.ID, map[string]string{"name": st.Name, "uai": st.UAI, "type": st.Type}))
 	})
 	return st, err
 }
@@ -154,7 +170,10 @@ func (s *Service) UpdateStructure(ctx context.Context, a actor.Actor, id string,
 	if err != nil {
 		return err
 	}
-	if old.Kind != in.Kind || old.UAI != in.UAI || old.ParentID != in.ParentID {
+	if in.TypeCode == "" && in.Type == old.Type {
+		in.TypeCode = old.TypeCode // the AAF's code stays while the type it gave does
+	}
+	if old.Kind != in.Kind || old.UAI != in.UAI || old.ParentID != in.ParentID || old.Type != in.Type {
 		if err := s.mustSuperAdmin(ctx, a); err != nil {
 			return err
 		}
@@ -165,25 +184,25 @@ func (s *Service) UpdateStructure(ctx context.Context, a actor.Actor, id string,
 		return actor.Invalid("parent", "directory.unknown_parent")
 	}
 	return s.db.Tx(ctx, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `UPDATE structures SET parent_id=$1, kind=$2, uai=$3, name=$4, city=$5 WHERE id=$6`,
-			nullable(in.ParentID), in.Kind, nullable(in.UAI), in.Name, in.City, id)
+		_, err := tx.ExecContext(ctx, `UPDATE structures SET parent_id=$1, kind=$2, uai=$3, name=$4, city=$5, school_type=$6, type_code=$7 WHERE id=$8`,
+			nullable(in.ParentID), in.Kind, nullable(in.UAI), in.Name, in.City, in.Type, in.TypeCode, id)
 		if db.IsUniqueViolation(err) {
 			return actor.Invalid("uai", "directory.uai_taken")
 		}
 		if err != nil {
 			return err
 		}
-		return s.audit.WriteTx(ctx, tx, s.entry(a, "structure.update", "structure", id, id, map[string]string{"name": in.Name}))
+		return s.audit.WriteTx(ctx, tx, s.entry(a, "structure.update", "structure", id, id, map[string]string{"name": in.Name, "type": in.Type}))
 	})
 }
 
-const structureCols = `id, COALESCE(parent_id,''), kind, COALESCE(uai,''), COALESCE(external_id,''), name, city, created_at`
+const structureCols = `id, COALESCE(parent_id,''), kind, COALESCE(uai,''), COALESCE(external_id,''), name, city, school_type, type_code, created_at`
 
 // scanStructure reads the structureCols of a row, then into the extra destinations.
 func scanStructure(sc interface{ Scan(...any) error }, extra ...any) (Structure, error) {
 	var st Structure
 	var at int64
-	err := sc.Scan(append([]any{&st.ID, &st.ParentID, &st.Kind, &st.UAI, &st.ExternalID, &st.Name, &st.City, &at}, extra...)...)
+	err := sc.Scan(append([]any{&st.ID, &st.ParentID, &st.Kind, &st.UAI, &st.ExternalID, &st.Name, &st.City, &st.Type, &st.TypeCode, &at}, extra...)...)
 	st.CreatedAt = time.UnixMilli(at)
 	return st, err
 }

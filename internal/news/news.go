@@ -49,18 +49,22 @@ const (
 	Removed   = "removed"
 )
 
-// School types a partner may target.
+// School types a partner may target: the directory's (schools of another type only
+// get the items meant for every school).
 const (
-	TypeCollege = "college"
-	TypeLycee   = "lycee"
-	TypeEcole   = "ecole"
+	TypeEcole    = directory.TypeEcole
+	TypeCollege  = directory.TypeCollege
+	TypeLycee    = directory.TypeLycee
+	TypeLyceePro = directory.TypeLyceePro
 )
 
 // SchoolTypes lists the school types in display order.
-var SchoolTypes = []string{TypeEcole, TypeCollege, TypeLycee}
+var SchoolTypes = []string{TypeEcole, TypeCollege, TypeLycee, TypeLyceePro}
 
-// SchoolType tells the type of a school from its kind and its name as the national
-// directory writes it ("COLLEGE Jean Moulin", "Lycée Marie Curie"); "" if unknown.
+// SchoolType tells the type of a school: the directory's when it has one (from the
+// AAF or an administrator), else a guess from its kind and its name as the national
+// directory writes it ("COLLEGE Jean Moulin", "Lycée Marie Curie") for the schools no
+// source has typed yet; "" if unknown.
 func SchoolType(st directory.Structure) string {
 	if st.Kind == directory.KindEcole {
 		return TypeEcole
@@ -68,11 +72,19 @@ func SchoolType(st directory.Structure) string {
 	if st.Kind != directory.KindEtablissement {
 		return ""
 	}
+	if st.Type != "" {
+		return st.Type
+	}
 	name := directory.Fold(st.Name)
-	for _, t := range []string{TypeCollege, TypeLycee, TypeEcole} {
-		if strings.HasPrefix(name, t) {
-			return t
-		}
+	switch {
+	case strings.HasPrefix(name, "lycee professionnel"):
+		return TypeLyceePro
+	case strings.HasPrefix(name, "college"):
+		return TypeCollege
+	case strings.HasPrefix(name, "lycee"):
+		return TypeLycee
+	case strings.HasPrefix(name, "ecole"):
+		return TypeEcole
 	}
 	return ""
 }

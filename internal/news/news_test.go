@@ -144,11 +144,56 @@ func TestTargeting(t *testing.T) {
 		t.Errorf("collège targeting the lycée: %v", err)
 	}
 
-	// The school type comes from the name the national directory gives.
-	for name, want := range map[string]string{"COLLEGE Jean Moulin": "college", "Lycée Marie Curie": "lycee", "LYCEE PROFESSIONNEL Galois": "lycee", "Cité scolaire": ""} {
+	// Without a type in the directory, the school type is guessed from the name the
+	// national directory gives; the directory's type wins over the name.
+	for name, want := range map[string]string{"COLLEGE Jean Moulin": "college", "Lycée Marie Curie": "lycee", "LYCEE PROFESSIONNEL Galois": "lycee_pro", "Cité scolaire": ""} {
 		if got := news.SchoolType(directory.Structure{Kind: directory.KindEtablissement, Name: name}); got != want {
 			t.Errorf("SchoolType(%q) = %q, want %q", name, got, want)
 		}
+	}
+	if got := news.SchoolType(directory.Structure{Kind: directory.KindEtablissement, Name: "Collège-lycée Ampère", Type: directory.TypeLycee}); got != news.TypeLycee {
+		t.Errorf("typed lycée named Collège…: %q", got)
+	}
+}
+
+// TestTargetingByDirectoryType: a partner's news for a type of school reaches the
+// schools the directory gives that type, whatever their names say.
+func TestTargetingByDirectoryType(t *testing.T) {
+	e := newEnv(t)
+	dir := e.App.Services.Directory
+	school := func(uai, name, typ string) (directory.Person, directory.Person) {
+		st, err := dir.CreateStructure(e.Ctx, e.Sys, directory.StructureInput{Kind: directory.KindEtablissement, UAI: uai, Name: name, Type: typ, ParentID: e.p.Departement.ID})
+		e.must(err)
+		pupil := e.Person("Élève", name, directory.Eleve, st.ID)
+		parent := e.Person("Parent", name, directory.Responsable, st.ID)
+		e.must(dir.LinkParent(e.Ctx, e.Sys, parent.ID, pupil.ID))
+		return pupil, parent
+	}
+	// A collège whose name does not say so, a lycée whose name starts with "Collège",
+	// a lycée professionnel, and a school no source has typed (its name decides).
+	_, ferryParent := school("0690101A", "Cité scolaire Jules Ferry", directory.TypeCollege)
+	_, ampereParent := school("0690102B", "Collège-lycée Ampère", directory.TypeLycee)
+	lpPupil, _ := school("0690103C", "Établissement Galois", directory.TypeLyceePro)
+	_, untypedParent := school("0690104D", "COLLEGE Victor Hugo", "")
+
+	dep := e.thread(e.p.DepartementAdmin, e.p.Departement.ID, "Infos du Département")
+	e.publish(e.p.DepartementAdmin, dep, "Transport des collégiens", news.Input{Target: news.Target{Types: []string{news.TypeCollege}}})
+	e.publish(e.p.DepartementAdmin, dep, "Stages en entreprise", news.Input{Target: news.Target{Types: []string{news.TypeLyceePro}}})
+
+	if !e.sees(ferryParent, "Transport des collégiens") {
+		t.Errorf("parent of a pupil of a collège named otherwise: %v", e.feed(ferryParent))
+	}
+	if e.sees(ampereParent, "Transport des collégiens") {
+		t.Errorf("parent of a lycée's pupil sees the news for collèges: %v", e.feed(ampereParent))
+	}
+	if !e.sees(untypedParent, "Transport des collégiens") {
+		t.Errorf("untyped school named COLLEGE: %v", e.feed(untypedParent))
+	}
+	if got := e.feed(lpPupil); !slices.Contains(got, "Stages en entreprise") || slices.Contains(got, "Transport des collégiens") {
+		t.Errorf("pupil of the lycée professionnel: %v", got)
+	}
+	if e.sees(ferryParent, "Stages en entreprise") {
+		t.Errorf("collège parent sees the news for lycées professionnels: %v", e.feed(ferryParent))
 	}
 }
 

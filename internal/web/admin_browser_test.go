@@ -116,4 +116,26 @@ func TestBrowserAdmin(t *testing.T) {
 	admin.Screenshot("admin-portail-contraste")
 	look(admin, "/admin/courriels", "admin-courriels")
 	look(admin, "/admin/structures/"+f.College.ID+"/communication?autre="+f.Lycee.ID, "admin-communication-inter")
+
+	// The school type in the structure form: a wrong pair of kind and type is refused
+	// and shown on the field; a right one is saved and shown in the lead.
+	look(admin, "/admin/structures/"+f.College.ID, "admin-structure-super", "Type d'établissement")
+	form := "form[action='/admin/structures/" + f.College.ID + "']"
+	admin.Fill("#f-kind", "ecole")
+	admin.Fill("#f-type", "college")
+	admin.Submit(form)
+	if admin.Status() != 400 || !strings.Contains(admin.Text("#e-type"), "Une école a le type") {
+		t.Fatalf("no type error: %d %s", admin.Status(), admin.Text("main"))
+	}
+	admin.CheckA11y(t)
+	admin.Screenshot("admin-structure-type-erreur")
+	admin.Fill("#f-kind", "etablissement")
+	admin.Fill("#f-type", "lycee_pro")
+	admin.Submit(form)
+	if lead := admin.Text("p.lead"); !strings.Contains(lead, "Lycée professionnel") {
+		t.Fatalf("type not saved: %s", lead)
+	}
+	admin.CheckA11y(t)
+	admin.Screenshot("admin-structure-type")
+	look(admin, "/admin", "admin-super-creation-structure", "Type d'établissement")
 }

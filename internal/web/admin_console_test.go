@@ -211,10 +211,47 @@ func TestAdminValidationKeepsTheForm(t *testing.T) {
 	resp, body = admin.Post("/admin/structures", url.Values{"kind": {"etablissement"}, "name": {"Collège Victor Hugo"}, "uai": {"12345"}, "city": {"Bron"}})
 	status(t, resp, body, http.StatusBadRequest)
 	has(t, body, "7 chiffres et une lettre", `value="Collège Victor Hugo"`, `value="Bron"`, `value="12345"`)
-	resp, body = admin.Post("/admin/structures", url.Values{"kind": {"etablissement"}, "name": {"Collège Victor Hugo"}, "uai": {"0690010k"}, "city": {"Bron"}})
+	resp, body = admin.Post("/admin/structures", url.Values{"kind": {"etablissement"}, "name": {"Collège Victor Hugo"}, "uai": {"0690010k"}, "city": {"Bron"}, "type": {"college"}})
 	loc := redirected(t, resp, body, "/admin/structures/")
 	_, body = admin.Get(loc)
-	has(t, body, "Collège Victor Hugo", "0690010K", "La structure est créée.")
+	has(t, body, "Collège Victor Hugo", "0690010K", "La structure est créée.", `<option value="college" selected>Collège</option>`)
+}
+
+// TestAdminStructureType: the school type is chosen in the structure forms, checked
+// against the kind, and only a super administrator changes it.
+func TestAdminStructureType(t *testing.T) {
+	k := apptest.New(t)
+	f := k.School
+	admin := k.As(f.Admin)
+	dir := k.App.Services.Directory
+	// An école is an école: another type is refused, the form keeps what was typed.
+	resp, body := admin.Post("/admin/structures", url.Values{"kind": {"ecole"}, "name": {"Les Lilas"}, "uai": {"0690011L"}, "type": {"college"}})
+	status(t, resp, body, http.StatusBadRequest)
+	has(t, body, "Une école a le type", `href="#f-type"`, `value="Les Lilas"`, `<option value="college" selected>`)
+	resp, body = admin.Post("/admin/structures", url.Values{"kind": {"etablissement"}, "name": {"Cité scolaire"}, "uai": {"0690012M"}, "type": {"ufo"}})
+	status(t, resp, body, http.StatusBadRequest)
+	has(t, body, "Type d&#39;établissement inconnu")
+
+	form := url.Values{"name": {f.College.Name}, "city": {f.College.City}, "kind": {"etablissement"}, "uai": {f.College.UAI}, "type": {"lycee_pro"}}
+	resp, body = admin.Post("/admin/structures/"+f.College.ID, form)
+	redirected(t, resp, body, "/admin/structures/"+f.College.ID)
+	if st, err := dir.Structure(k.Ctx, f.College.ID); err != nil || st.Type != "lycee_pro" {
+		t.Fatalf("type after the form: %+v %v", st, err)
+	}
+	_, body = admin.Get("/admin/structures/" + f.College.ID)
+	has(t, body, "Lycée professionnel", `<option value="lycee_pro" selected>`)
+
+	// The local administrator renames the school; the type they do not see stays.
+	head := k.As(f.Head)
+	resp, body = head.Post("/admin/structures/"+f.College.ID, url.Values{"name": {"Collège Jean-Moulin"}, "city": {"Villeurbanne"}, "type": {"autre"}})
+	redirected(t, resp, body, "/admin/structures/"+f.College.ID)
+	if st, err := dir.Structure(k.Ctx, f.College.ID); err != nil || st.Type != "lycee_pro" || st.Name != "Collège Jean-Moulin" {
+		t.Fatalf("after the local administrator: %+v %v", st, err)
+	}
+	_, body = head.Get("/admin/structures/" + f.College.ID)
+	if strings.Contains(body, `name="type"`) {
+		t.Error("the local administrator gets the type field")
+	}
 }
 
 func TestAdminBlockAndUnblock(t *testing.T) {

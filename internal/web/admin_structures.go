@@ -30,6 +30,7 @@ type adminHomeData struct {
 	Rows          []structureRow
 	Supers        []holder
 	KindOptions   []option
+	TypeOptions   []option
 	ParentOptions []option
 }
 
@@ -37,6 +38,15 @@ func kindOptions() []option {
 	var out []option
 	for _, k := range directory.StructureKinds {
 		out = append(out, option{Value: k, Key: "admin.kind." + k})
+	}
+	return out
+}
+
+// typeOptions are the school types a structure form offers (besides "not known").
+func typeOptions() []option {
+	var out []option
+	for _, t := range directory.StructureTypes {
+		out = append(out, option{Value: t, Key: "admin.type." + t})
 	}
 	return out
 }
@@ -72,7 +82,7 @@ func (s *Server) adminHomePage(w http.ResponseWriter, r *http.Request, status in
 	for _, st := range all {
 		names[st.ID] = st.Name
 	}
-	d := adminHomeData{Nav: nav, KindOptions: kindOptions(), ParentOptions: structureOptions(list)}
+	d := adminHomeData{Nav: nav, KindOptions: kindOptions(), TypeOptions: typeOptions(), ParentOptions: structureOptions(list)}
 	for _, st := range list {
 		row := structureRow{Structure: st, ParentName: names[st.ParentID]}
 		groups, err := s.svc.Directory.Groups(ctx, st.ID, directory.GroupProfile, directory.GroupClass)
@@ -132,8 +142,8 @@ func (s *Server) adminCreateStructure(w http.ResponseWriter, r *http.Request) {
 	}
 	f := r.PostForm
 	st, err := s.svc.Directory.CreateStructure(r.Context(), actorOf(r), directory.StructureInput{
-		Kind: f.Get("kind"), Name: f.Get("name"), UAI: f.Get("uai"), City: f.Get("city"), ParentID: f.Get("parent")})
-	s.done(w, r, err, "admin.structure_created", "/admin/structures/"+st.ID, same("kind", "name", "uai", "city", "parent"), "name",
+		Kind: f.Get("kind"), Type: f.Get("type"), Name: f.Get("name"), UAI: f.Get("uai"), City: f.Get("city"), ParentID: f.Get("parent")})
+	s.done(w, r, err, "admin.structure_created", "/admin/structures/"+st.ID, same("kind", "type", "name", "uai", "city", "parent"), "name",
 		func(p Page) { s.adminHomePage(w, r, http.StatusBadRequest, p) })
 }
 
@@ -201,6 +211,7 @@ type adminStructureData struct {
 	PrevURL, NextURL string
 	Holders          []holder
 	KindOptions      []option
+	TypeOptions      []option
 	ParentOptions    []option
 	GroupKindOptions []option
 	RoleOptions      []option
@@ -217,7 +228,7 @@ func (s *Server) structurePage(w http.ResponseWriter, r *http.Request, id string
 		s.fail(w, r, err)
 		return
 	}
-	d := adminStructureData{Nav: nav, Structure: st, IsSchool: directory.IsSchool(st.Kind), KindOptions: kindOptions(),
+	d := adminStructureData{Nav: nav, Structure: st, IsSchool: directory.IsSchool(st.Kind), KindOptions: kindOptions(), TypeOptions: typeOptions(),
 		RoleOptions: []option{{Value: rights.LocalAdmin, Key: "role.localadmin"}, {Value: rights.Moderator, Key: "role.moderator"}}}
 	for _, k := range []string{directory.GroupClass, directory.GroupTeaching, directory.GroupManual} {
 		if k == directory.GroupClass && !d.IsSchool {
@@ -273,6 +284,7 @@ func (s *Server) structurePage(w http.ResponseWriter, r *http.Request, id string
 	setDefault(p.Form, "name", st.Name)
 	setDefault(p.Form, "city", st.City)
 	setDefault(p.Form, "kind", st.Kind)
+	setDefault(p.Form, "type", st.Type)
 	setDefault(p.Form, "uai", st.UAI)
 	setDefault(p.Form, "parent", st.ParentID)
 	setDefault(p.Form, "q", d.Query)
@@ -294,12 +306,12 @@ func (s *Server) adminUpdateStructure(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	f := r.PostForm
-	in := directory.StructureInput{Name: f.Get("name"), City: f.Get("city"), Kind: old.Kind, UAI: old.UAI, ParentID: old.ParentID}
+	in := directory.StructureInput{Name: f.Get("name"), City: f.Get("city"), Kind: old.Kind, Type: old.Type, UAI: old.UAI, ParentID: old.ParentID}
 	if nav.Super {
-		in.Kind, in.UAI, in.ParentID = f.Get("kind"), f.Get("uai"), f.Get("parent")
+		in.Kind, in.Type, in.UAI, in.ParentID = f.Get("kind"), f.Get("type"), f.Get("uai"), f.Get("parent")
 	}
 	err = s.svc.Directory.UpdateStructure(ctx, a, id, in)
-	s.done(w, r, err, "admin.structure_saved", "/admin/structures/"+id, same("name", "city", "kind", "uai", "parent"), "name",
+	s.done(w, r, err, "admin.structure_saved", "/admin/structures/"+id, same("name", "city", "kind", "type", "uai", "parent"), "name",
 		func(p Page) { s.structurePage(w, r, id, http.StatusBadRequest, p) })
 }
 

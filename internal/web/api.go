@@ -68,6 +68,7 @@ func (s *Server) apiMe(w http.ResponseWriter, r *http.Request) {
 		Name string `json:"name"`
 		UAI  string `json:"uai,omitempty"`
 		Kind string `json:"kind"`
+		Type string `json:"type,omitempty"` // school type (college, lycee...), if known
 	}
 	type child struct {
 		apiPerson
@@ -83,7 +84,7 @@ func (s *Server) apiMe(w http.ResponseWriter, r *http.Request) {
 	}{apiPerson: toAPIPerson(me, true), Structures: []structure{}, Classes: []apiGroupRef{}, Apps: []string{}, Functions: sit.Functions}
 	var sids []string
 	for _, s := range sit.Structures {
-		out.Structures = append(out.Structures, structure{s.ID, s.Name, s.UAI, s.Kind})
+		out.Structures = append(out.Structures, structure{s.ID, s.Name, s.UAI, s.Kind, s.Type})
 		sids = append(sids, s.ID)
 	}
 	ref := func(c directory.ClassRef) apiGroupRef {

@@ -5,6 +5,7 @@ import (
 	"html"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -29,6 +30,8 @@ func (s *Server) blogRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /blogs/{id}", s.blogShow)
 	mux.HandleFunc("GET /blogs/reglages/{id}", s.requireLogin(s.blogSettings))
 	mux.HandleFunc("POST /blogs/reglages/{id}", s.requireLogin(s.blogSaveSettings))
+	mux.HandleFunc("POST /blogs/reglages/{id}/partages", s.requireLogin(s.blogAddShares))
+	mux.HandleFunc("POST /blogs/reglages/{id}/partages/retirer", s.requireLogin(s.blogRemoveShare))
 	mux.HandleFunc("POST /blogs/suppression/{id}", s.requireLogin(s.blogDelete))
 	mux.HandleFunc("GET /blogs/ecrire/{id}", s.requireLogin(s.blogPostNew))
 	mux.HandleFunc("POST /blogs/ecrire/{id}", s.requireLogin(s.blogPostSave))
@@ -134,11 +137,24 @@ type shareRow struct {
 	Level string
 }
 
+// currentShare is a share the blog holds, with whom it names.
+type currentShare struct {
+	Kind, ID, Name, Level string
+}
+
 type blogFormData struct {
 	Blog       *blog.Blog // nil when creating
 	Structures []directory.Structure
 	Shares     []shareRow
 	Levels     []string
+	Current    []currentShare     // the shares held, persons and groups (settings only)
+	AddLevels  []string           // what the persons found may be given
+	Query      string             // the search for persons
+	Found      []directory.Person // persons matching it
+	Searched   bool
+	Checked    []string // persons ticked among them
+	AddLevel   string
+	AddError   string
 }
 
 // shareRows lists the groups of the structure a blog may be shared with, with the
@@ -168,15 +184,39 @@ func (s *Server) shareRows(r *http.Request, structureID string, shares []rights.
 	return out, nil
 }
 
+// currentShares names the shares a blog holds: persons first, then groups.
+func (s *Server) currentShares(r *http.Request, shares []rights.Share) []currentShare {
+	var persons, groups []currentShare
+	for _, sh := range shares {
+		c := currentShare{Kind: sh.Kind, ID: sh.ID, Name: sh.ID, Level: sh.Level.String()}
+		if sh.Kind == "person" {
+			if p, err := s.svc.Directory.Person(r.Context(), sh.ID); err == nil {
+				c.Name = p.DisplayName()
+			}
+			persons = append(persons, c)
+		} else {
+			if g, err := s.svc.Directory.Group(r.Context(), sh.ID); err == nil {
+				c.Name = g.Name
+			}
+			groups = append(groups, c)
+		}
+	}
+	byName := func(a, b currentShare) int { return strings.Compare(directory.Fold(a.Name), directory.Fold(b.Name)) }
+	slices.SortFunc(persons, byName)
+	slices.SortFunc(groups, byName)
+	return append(persons, groups...)
+}
+
 var shareLevels = []string{"", "read", "contribute", "manage"}
 
 func (s *Server) blogNew(w http.ResponseWriter, r *http.Request) {
-	s.blogForm(w, r, nil, nil, http.StatusOK)
+	s.blogForm(w, r, nil, nil, http.StatusOK, nil)
 }
 
-// blogForm renders the creation or settings form; with errs it gives back what was typed.
-func (s *Server) blogForm(w http.ResponseWriter, r *http.Request, b *blog.Blog, errs map[string]string, status int) {
-	d := blogFormData{Blog: b, Levels: shareLevels}
+// blogForm renders the creation or settings form; with errs it gives back what was
+// typed; found is the result of a search for persons (nil: no search).
+func (s *Server) blogForm(w http.ResponseWriter, r *http.Request, b *blog.Blog, errs map[string]string, status int, found *personSearch) {
+	d := blogFormData{Blog: b, Levels: shareLevels, AddLevels: shareLevels[1:]}
 	page := s.page(r, "blog.new_title", &d)
 	var sid string
 	var shares []rights.Share
@@ -208,6 +248,7 @@ func (s *Server) blogForm(w http.ResponseWriter, r *http.Request, b *blog.Blog, 
 			s.fail(w, r, err)
 			return
 		}
+		d.Current = s.currentShares(r, shares)
 		if errs == nil {
 			page.Form.Set("title", b.Title)
 			page.Form.Set("description", b.Description)
@@ -218,6 +259,12 @@ func (s *Server) blogForm(w http.ResponseWriter, r *http.Request, b *blog.Blog, 
 				page.Form.Set("public", "on")
 			}
 		}
+		if found != nil {
+			d.Query, d.Found, d.Searched, d.Checked, d.AddLevel, d.AddError = found.query, found.persons, true, found.checked, found.level, found.err
+			if found.err != "" {
+				page.Errors = map[string]string{"add_person": found.err}
+			}
+		}
 	}
 	rows, err := s.shareRows(r, sid, shares, form)
 	if err != nil {
@@ -226,6 +273,34 @@ func (s *Server) blogForm(w http.ResponseWriter, r *http.Request, b *blog.Blog, 
 	}
 	d.Shares = rows
 	s.render(w, r, status, "blogs_form", page)
+}
+
+// personSearch is what the settings page's search for persons found, with what was
+// ticked and the error of an attempt to share with them.
+type personSearch struct {
+	query, level, err string
+	persons           []directory.Person
+	checked           []string
+}
+
+// findPersons looks up, among the persons the actor may reach in the directory (the
+// annuaire's own search), those of the blog's school matching the text, leaving out
+// the blog's owner and the accounts blocked or gone.
+func (s *Server) findPersons(r *http.Request, b blog.Blog, text string) (*personSearch, error) {
+	out := &personSearch{query: strings.TrimSpace(text)}
+	if out.query == "" {
+		return out, nil
+	}
+	list, err := s.svc.Directory.Search(r.Context(), actorOf(r), directory.SearchQuery{Text: out.query, StructureID: b.StructureID, Limit: 30})
+	if err != nil {
+		return nil, err
+	}
+	for _, p := range list {
+		if p.ID != b.OwnerID && p.State != directory.StateBlocked && p.State != directory.StateRemoved {
+			out.persons = append(out.persons, p)
+		}
+	}
+	return out, nil
 }
 
 func blogInput(r *http.Request) blog.Input {
@@ -277,7 +352,7 @@ func (s *Server) blogCreate(w http.ResponseWriter, r *http.Request) {
 		err = applyShares(r, nil, s.blogShare(r, b.ID))
 	}
 	if errs, ok := formErrors(r, err); ok && b.ID == "" {
-		s.blogForm(w, r, nil, errs, http.StatusBadRequest)
+		s.blogForm(w, r, nil, errs, http.StatusBadRequest, nil)
 		return
 	}
 	if err != nil {
@@ -297,7 +372,14 @@ func (s *Server) blogSettings(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	s.blogForm(w, r, &b, nil, http.StatusOK)
+	var found *personSearch
+	if q, ok := r.URL.Query()["personne"]; ok && len(q) > 0 {
+		if found, err = s.findPersons(r, b, q[0]); err != nil {
+			s.fail(w, r, err)
+			return
+		}
+	}
+	s.blogForm(w, r, &b, nil, http.StatusOK, found)
 }
 
 func (s *Server) blogSaveSettings(w http.ResponseWriter, r *http.Request) {
@@ -320,7 +402,7 @@ func (s *Server) blogSaveSettings(w http.ResponseWriter, r *http.Request) {
 		err = applyShares(r, before, s.blogShare(r, b.ID))
 	}
 	if errs, ok := formErrors(r, err); ok {
-		s.blogForm(w, r, &b, errs, http.StatusBadRequest)
+		s.blogForm(w, r, &b, errs, http.StatusBadRequest, nil)
 		return
 	}
 	if err != nil {
@@ -329,6 +411,72 @@ func (s *Server) blogSaveSettings(w http.ResponseWriter, r *http.Request) {
 	}
 	flash(w, "blog.saved")
 	http.Redirect(w, r, "/blogs/"+id, http.StatusSeeOther)
+}
+
+// blogAddShares shares the blog with the persons ticked among those a search found
+// (the second step of sharing with persons); with none ticked, the page comes back
+// with the search and the error.
+func (s *Server) blogAddShares(w http.ResponseWriter, r *http.Request) {
+	if err := r.ParseForm(); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	ctx, a, id := r.Context(), actorOf(r), r.PathValue("id")
+	b, err := s.svc.Blog.Get(ctx, a, id)
+	if err == nil && !b.CanManage() {
+		err = actor.ErrForbidden
+	}
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	level, _ := rights.ParseLevel(r.PostFormValue("add_level"))
+	if level == rights.None {
+		level = rights.Read
+	}
+	added := r.PostForm["add_person"]
+	err = nil
+	if len(added) == 0 {
+		err = actor.Invalid("add_person", "blog.person_none_chosen")
+	}
+	for _, pid := range added {
+		if err == nil {
+			err = s.svc.Blog.Share(ctx, a, id, rights.Grantee{Kind: "person", ID: pid}, level)
+		}
+	}
+	var inv *actor.InvalidError
+	if errors.As(err, &inv) {
+		found, ferr := s.findPersons(r, b, r.PostFormValue("personne"))
+		if ferr != nil {
+			s.fail(w, r, ferr)
+			return
+		}
+		found.checked, found.level, found.err = added, level.String(), st(r).L.T(inv.Message)
+		s.blogForm(w, r, &b, nil, http.StatusBadRequest, found)
+		return
+	}
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	flash(w, "blog.persons_added")
+	http.Redirect(w, r, "/blogs/reglages/"+id+"#partages", http.StatusSeeOther)
+}
+
+// blogRemoveShare takes a share away ("person:<id>" or "group:<id>").
+func (s *Server) blogRemoveShare(w http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("id")
+	kind, gid, _ := strings.Cut(r.PostFormValue("grantee"), ":")
+	if (kind != "person" && kind != "group") || gid == "" {
+		s.errorPage(w, r, http.StatusBadRequest, "error.bad_request")
+		return
+	}
+	if err := s.svc.Blog.Share(r.Context(), actorOf(r), id, rights.Grantee{Kind: kind, ID: gid}, rights.None); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	flash(w, "blog.share_removed")
+	http.Redirect(w, r, "/blogs/reglages/"+id+"#partages", http.StatusSeeOther)
 }
 
 func (s *Server) blogDelete(w http.ResponseWriter, r *http.Request) {

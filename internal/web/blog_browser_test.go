@@ -64,6 +64,27 @@ func TestBrowserBlog(t *testing.T) {
 		t.Fatalf("after creation: %q", txt)
 	}
 
+	// Sharing with a person, in two steps (search, then tick), and taking it away.
+	blogURL := teacher.Location()
+	teacher.Navigate(strings.Replace(blogURL, "/blogs/", "/blogs/reglages/", 1))
+	teacher.Fill("#f-personne", "mart")
+	teacher.Submit("#f-personne")
+	teacher.Click("input[name='add_person'][value='" + f.Pupil.ID + "']")
+	teacher.Fill("#f-add_level", "contribute")
+	teacher.CheckA11y(t)
+	teacher.Screenshot("blog-partage-recherche")
+	teacher.Submit("form.share-persons button[type='submit']")
+	if txt := teacher.Text("#partages table"); !strings.Contains(txt, "Léa MARTIN") || !strings.Contains(txt, "Contribution") || !strings.Contains(txt, "Responsables — 4e A") {
+		t.Fatalf("current shares: %q", txt)
+	}
+	teacher.CheckA11y(t)
+	teacher.Screenshot("blog-partages")
+	teacher.Submit("input[name='grantee'][value='person:" + f.Pupil.ID + "']")
+	if txt := teacher.Text("#partages table"); strings.Contains(txt, "Léa MARTIN") {
+		t.Fatalf("the share was not removed: %q", txt)
+	}
+	teacher.Navigate(blogURL)
+
 	teacher.ClickAndWait("main a.button[href^='/blogs/ecrire/']")
 	teacher.Fill("#f-title", "Sortie au musée")
 	teacher.Fill("#f-body", "<p>Nous avons visité le musée des Confluences.</p><script>alert(1)</script>")

@@ -181,3 +181,73 @@ func TestBlogPages(t *testing.T) {
 	_, page = parent.Get("/blogs")
 	contains(t, page, "Blog de la 4e A")
 }
+
+// TestBlogPersonShares: the settings page shares a blog with persons found in the
+// directory, in two steps without script (search, then tick), lists the shares and
+// removes one.
+func TestBlogPersonShares(t *testing.T) {
+	k := apptest.New(t)
+	f := k.School
+	teacher, pupil := k.As(f.Teacher), k.As(f.Pupil)
+	resp, _ := teacher.Post("/blogs/nouveau", url.Values{"structure": {f.College.ID}, "title": {"Club théâtre"}})
+	m := blogPath.FindStringSubmatch(resp.Header.Get("Location"))
+	if m == nil {
+		t.Fatalf("create: %d %s", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	settings := "/blogs/reglages/" + m[1]
+	if resp, _ := pupil.Get("/blogs/" + m[1]); resp.StatusCode != http.StatusNotFound {
+		t.Fatalf("the pupil reads the blog before any share: %d", resp.StatusCode)
+	}
+	_, body := teacher.Get(settings)
+	contains(t, body, "Partager avec des personnes", "Le blog n&#39;est encore partagé avec personne.", `name="personne"`)
+
+	// Step 1: search (a GET form); a pupil of another school is not found.
+	resp, body = teacher.Get(settings + "?personne=mart")
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("search: %d", resp.StatusCode)
+	}
+	contains(t, body, "Personnes trouvées", `value="`+f.Pupil.ID+`"`, "Léa MARTIN", `value="mart"`)
+	_, body = teacher.Get(settings + "?personne=roux")
+	contains(t, body, "Aucune personne trouvée")
+	if strings.Contains(body, f.OtherPupil.ID) {
+		t.Error("a pupil of another school is offered")
+	}
+	// Step 2: tick and share; nothing ticked is an error that keeps the list.
+	resp, body = teacher.Post(settings+"/partages", url.Values{"personne": {"mart"}, "add_level": {"contribute"}})
+	if resp.StatusCode != http.StatusBadRequest {
+		t.Fatalf("nothing ticked: %d", resp.StatusCode)
+	}
+	contains(t, body, "Cochez au moins une personne.", `href="#f-add_person"`, "Léa MARTIN", `<option value="contribute" selected>`)
+	// A person outside the blog's school cannot be shared with, even by a forged form.
+	resp, body = teacher.Post(settings+"/partages", url.Values{"personne": {"mart"}, "add_person": {f.OtherPupil.ID}})
+	if resp.StatusCode != http.StatusBadRequest {
+		t.Fatalf("share outside the school: %d", resp.StatusCode)
+	}
+	contains(t, body, "de son établissement")
+	resp, _ = teacher.Post(settings+"/partages", url.Values{"personne": {"mart"}, "add_person": {f.Pupil.ID}, "add_level": {"contribute"}})
+	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != settings+"#partages" {
+		t.Fatalf("add: %d %s", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	_, body = teacher.Get(settings)
+	contains(t, body, "Léa MARTIN <span class=\"muted\">(personne)</span>", "Contribution", `value="person:`+f.Pupil.ID+`"`)
+	if resp, body := pupil.Get("/blogs/ecrire/" + m[1]); resp.StatusCode != http.StatusOK {
+		t.Fatalf("the contributor cannot write: %d %s", resp.StatusCode, body)
+	}
+	// Only a manager shares.
+	if resp, _ := pupil.Post(settings+"/partages", url.Values{"add_person": {f.Classmate.ID}}); resp.StatusCode == http.StatusSeeOther {
+		t.Fatal("a contributor shared the blog")
+	}
+
+	// Removing the share takes the access away.
+	resp, _ = teacher.Post(settings+"/partages/retirer", url.Values{"grantee": {"person:" + f.Pupil.ID}})
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("remove: %d", resp.StatusCode)
+	}
+	if resp, _ := pupil.Get("/blogs/" + m[1]); resp.StatusCode != http.StatusNotFound {
+		t.Fatalf("the pupil reads the blog after the share was removed: %d", resp.StatusCode)
+	}
+	// Only a manager removes shares.
+	if resp, _ := pupil.Post(settings+"/partages/retirer", url.Values{"grantee": {"person:" + f.Teacher.ID}}); resp.StatusCode == http.StatusSeeOther {
+		t.Fatal("a stranger removed a share")
+	}
+}

@@ -233,12 +233,14 @@ func TestAPI(t *testing.T) {
 			FirstName string
 			Classes   []struct{ Name string }
 		}
-		Apps []string
+		Apps       []string
+		Structures []struct{ UAI, Type string }
 	}
 	if err := json.Unmarshal([]byte(body), &me); err != nil || resp.StatusCode != 200 {
 		t.Fatalf("me: %d %v %s", resp.StatusCode, err, body)
 	}
-	if me.Login != f.Parent.Login || len(me.Children) != 1 || me.Children[0].Classes[0].Name != "4e A" || len(me.Apps) == 0 {
+	if me.Login != f.Parent.Login || len(me.Children) != 1 || me.Children[0].Classes[0].Name != "4e A" || len(me.Apps) == 0 ||
+		len(me.Structures) != 1 || me.Structures[0].Type != "college" {
 		t.Fatalf("me: %+v", me)
 	}
 	resp, body = parent.Get("/api/v1/communication/may-write/" + f.Teacher.ID)

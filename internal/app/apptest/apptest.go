@@ -101,9 +101,9 @@ func (k *Kit) fixture() School {
 	s := k.App.Services
 	var f School
 	var err error
-	f.College, err = s.Directory.CreateStructure(k.Ctx, k.Sys, directory.StructureInput{Kind: directory.KindEtablissement, UAI: "0690001A", Name: "Collège Jean Moulin", City: "Villeurbanne"})
+	f.College, err = s.Directory.CreateStructure(k.Ctx, k.Sys, directory.StructureInput{Kind: directory.KindEtablissement, UAI: "0690001A", Name: "Collège Jean Moulin", City: "Villeurbanne", Type: directory.TypeCollege})
 	k.must(err)
-	f.Lycee, err = s.Directory.CreateStructure(k.Ctx, k.Sys, directory.StructureInput{Kind: directory.KindEtablissement, UAI: "0690002B", Name: "Lycée Marie Curie", City: "Lyon"})
+	f.Lycee, err = s.Directory.CreateStructure(k.Ctx, k.Sys, directory.StructureInput{Kind: directory.KindEtablissement, UAI: "0690002B", Name: "Lycée Marie Curie", City: "Lyon", Type: directory.TypeLycee})
 	k.must(err)
 	f.Class, err = s.Directory.CreateGroup(k.Ctx, k.Sys, directory.GroupInput{StructureID: f.College.ID, Kind: directory.GroupClass, Name: "4e A"})
 	k.must(err)

@@ -28,7 +28,7 @@ func (k *Kit) Partners() Partners {
 		parent string
 	}{{&k.School.College, p.Departement.ID}, {&k.School.Lycee, p.Region.ID}} {
 		st := *x.st
-		k.must(s.Directory.UpdateStructure(k.Ctx, k.Sys, st.ID, directory.StructureInput{ParentID: x.parent, Kind: st.Kind, UAI: st.UAI, Name: st.Name, City: st.City}))
+		k.must(s.Directory.UpdateStructure(k.Ctx, k.Sys, st.ID, directory.StructureInput{ParentID: x.parent, Kind: st.Kind, UAI: st.UAI, Name: st.Name, City: st.City, Type: st.Type}))
 		x.st.ParentID = x.parent
 	}
 	p.RegionAdmin = k.Person("Rémi", "Région", directory.Collectivite, p.Region.ID)
