@@ -21,11 +21,8 @@ import (
 // the 50th and 99th percentiles and the slowest of each, idle and during the import,
 // and the requests that failed.
 func BenchmarkServeDuringImport(b *testing.B) {
-	o := aaf.GenOptions{Persons: benchPersons(), Seed: 1}
-	full := b.TempDir()
-	if _, err := aaf.Generate(full, o); err != nil {
-		b.Fatal(err)
-	}
+	o := aaf.GenOptions{Persons: benchPersons()}
+	full, _ := benchExports(b, o.Persons)
 	for i := 0; i < b.N; i++ {
 		k := apptest.New(b)
 		pupil := k.School.Pupil
