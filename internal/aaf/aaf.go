@@ -357,5 +357,42 @@ func (rd *reader) close() {
 	rd.wg.Wait()
 }
 
+// eachRecord reads the files in order and calls fn with each record and the index
+// of its file. It counts the records of each file and their unknown attributes
+// into rep, keeps each file's header and tells the progress as each file ends.
+func (im *Importer) eachRecord(ctx context.Context, rep *Report, files []plannedFile, fn func(i int, rec *Record) error) error {
+	rd := im.read(ctx, files)
+	defer rd.close()
+	for i := range files {
+		for p := range rd.chans[i] {
+			if p.err != nil {
+				return p.err
+			}
+			if ctx.Err() != nil {
+				return errCancelled
+			}
+			for _, rec := range p.recs {
+				rep.Files[i].Records++
+				for _, a := range rec.Attrs {
+					if !isKnown(a.Name) {
+						rep.unknown(a.Name)
+					}
+				}
+				if err := fn(i, rec); err != nil {
+					return err
+				}
+			}
+		}
+		if ctx.Err() != nil {
+			return errCancelled
+		}
+		rep.Files[i].Header = rd.headers[i]
+		if im.opts.Progress != nil {
+			im.opts.Progress(i+1, len(files))
+		}
+	}
+	return nil
+}
+
 // errCancelled is returned when the context ends during an import.
 var errCancelled = errors.New("import interrompu")

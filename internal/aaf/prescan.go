@@ -118,41 +118,17 @@ func (im *Importer) prescan(ctx context.Context, rep *Report, files []plannedFil
 		pre.records++
 		return enc.Encode(&e)
 	}
-	rd := im.read(ctx, files)
-	defer rd.close()
-	for i, f := range files {
-		for batch := range rd.chans[i] {
-			if batch.err != nil {
-				return nil, batch.err
-			}
-			if ctx.Err() != nil {
-				return nil, errCancelled
-			}
-			for _, rec := range batch.recs {
-				rep.Files[i].Records++
-				for _, a := range rec.Attrs {
-					if !isKnown(a.Name) {
-						rep.unknown(a.Name)
-					}
-				}
-				e, skip := pre.sort(pp, year, f, rec)
-				if skip {
-					rep.Unchanged++
-					continue
-				}
-				e.File = i
-				if err := put(e); err != nil {
-					return nil, err
-				}
-			}
+	err = im.eachRecord(ctx, rep, files, func(i int, rec *Record) error {
+		e, skip := pre.sort(pp, year, files[i], rec)
+		if skip {
+			rep.Unchanged++
+			return nil
 		}
-		if ctx.Err() != nil {
-			return nil, errCancelled
-		}
-		rep.Files[i].Header = rd.headers[i]
-		if im.opts.Progress != nil {
-			im.opts.Progress(i+1, len(files))
-		}
+		e.File = i
+		return put(e)
+	})
+	if err != nil {
+		return nil, err
 	}
 	if err := out.Flush(); err != nil {
 		return nil, err

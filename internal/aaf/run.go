@@ -311,28 +311,11 @@ func (r *run) run() error {
 		return r.runSpool()
 	}
 	start := time.Now()
-	rd := r.im.read(r.ctx, r.files)
-	defer rd.close()
-	for i, f := range r.files {
-		for p := range rd.chans[i] {
-			if p.err != nil {
-				return p.err
-			}
-			if err := r.ctx.Err(); err != nil {
-				return errCancelled
-			}
-			for _, rec := range p.recs {
-				r.rep.Files[i].Records++
-				if err := r.record(f, rec); err != nil {
-					return err
-				}
-			}
-		}
-		if err := r.ctx.Err(); err != nil {
-			return errCancelled
-		}
-		r.rep.Files[i].Header = rd.headers[i]
-		r.progress(i + 1)
+	err := r.im.eachRecord(r.ctx, r.rep, r.files, func(i int, rec *Record) error {
+		return r.apply(r.files[i], rec)
+	})
+	if err != nil {
+		return err
 	}
 	slog.Debug("import AAF", "étape", "lecture des fichiers", "durée", time.Since(start))
 	return r.finish()
@@ -354,12 +337,6 @@ func (r *run) runSpool() error {
 	}
 	slog.Debug("import AAF", "étape", "enregistrements mis de côté", "durée", time.Since(start))
 	return r.finish()
-}
-
-func (r *run) progress(filesDone int) {
-	if r.im.opts.Progress != nil {
-		r.im.opts.Progress(filesDone, len(r.files))
-	}
 }
 
 // reject records why a record was not imported. Without a structure, the one the
@@ -405,15 +382,6 @@ func category(f plannedFile, rec *Record) string {
 		return CatMef
 	}
 	return f.typ
-}
-
-func (r *run) record(f plannedFile, rec *Record) error {
-	for _, a := range rec.Attrs {
-		if !isKnown(a.Name) {
-			r.rep.unknown(a.Name)
-		}
-	}
-	return r.apply(f, rec)
 }
 
 // apply imports a record.
