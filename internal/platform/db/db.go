@@ -11,8 +11,10 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"log/slog"
 	"path"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -39,6 +41,11 @@ type DB struct {
 	// small query on SQLite, and hot pages run the same few queries all day.
 	stmts    sync.Map // query → *sql.Stmt
 	stmtsLen atomic.Int64
+
+	// checkpoints runs the background checkpoints of SQLite's write-ahead log
+	// (CheckpointLater); Close waits for the one under way.
+	checkpoints sync.WaitGroup
+	checkpoint  atomic.Bool // one under way
 }
 
 // maxCachedStatements bounds the cache: queries built with a variable number of
@@ -90,6 +97,7 @@ func (d *DB) ExecContext(ctx context.Context, query string, args ...any) (sql.Re
 
 // Close closes the cached statements and the database.
 func (d *DB) Close() error {
+	d.checkpoints.Wait()
 	d.stmts.Range(func(_, v any) bool {
 		v.(*sql.Stmt).Close()
 		return true
@@ -129,7 +137,7 @@ func Open(ctx context.Context, url string) (*DB, error) {
 	// connection may cache 32 MiB of pages (filled only as pages are read): with
 	// SQLite's default of 2 MB, an inbox of 20,000 messages or the index pages of a
 	// 2,000-recipient send were read from the file again on every request.
-	dsn := "file:" + file + "?_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_pragma=busy_timeout(10000)&_pragma=synchronous(NORMAL)&_pragma=cache_size(-32768)&_txlock=immediate"
+	dsn := "file:" + file + "?_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_pragma=busy_timeout(10000)&_pragma=synchronous(NORMAL)&_pragma=cache_size(-" + strconv.Itoa(sqliteCacheKiB) + ")&_txlock=immediate"
 	sqldb, err := sql.Open("sqlite", dsn)
 	if err != nil {
 		return nil, err
@@ -167,6 +175,70 @@ func TxOn(ctx context.Context, b Beginner, fn func(tx *sql.Tx) error) error {
 	}
 	return tx.Commit()
 }
+
+// CheckpointLater copies, on SQLite, the write-ahead log into the database file in
+// the background. A transaction that wrote gigabytes (a large import) runs on a
+// connection whose automatic checkpoint is off (PRAGMA wal_autocheckpoint=0), so
+// that its commit does not wait for that copy, and calls this after it: the copy
+// holds no lock that readers or writers wait for (a passive checkpoint), and the
+// commits of other connections meanwhile do not start one of their own. Without it
+// the next small commit, a login's session, would do the whole copy.
+func (d *DB) CheckpointLater() {
+	if d.Dialect != SQLite || !d.checkpoint.CompareAndSwap(false, true) {
+		return
+	}
+	d.checkpoints.Add(1)
+	go func() {
+		defer d.checkpoints.Done()
+		defer d.checkpoint.Store(false)
+		start := time.Now()
+		var busy, logPages, done int
+		err := d.DB.QueryRowContext(context.Background(), `PRAGMA wal_checkpoint(PASSIVE)`).Scan(&busy, &logPages, &done)
+		if err != nil {
+			slog.Warn("SQLite : journal non reporté dans la base", "err", err)
+			return
+		}
+		slog.Debug("SQLite : journal reporté dans la base", "pages", done, "sur", logPages, "durée", time.Since(start))
+	}()
+}
+
+// sqliteCacheKiB is each SQLite connection's page cache (db.Open's DSN).
+const sqliteCacheKiB = 32768
+
+// ReadAll runs fn, which reads a large part of the database once (a snapshot of
+// the directory, a count over a large table), on a connection of its own. On
+// SQLite that connection's page cache is kept small while fn runs and emptied
+// after: a scan gains nothing from a cache, and would otherwise leave its pages in
+// the pool's connections (each page costs twice its size in SQLite's allocator).
+func (d *DB) ReadAll(ctx context.Context, fn func(q Querier) error) error {
+	if d.Dialect != SQLite {
+		return fn(d)
+	}
+	conn, err := d.DB.Conn(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, `PRAGMA cache_size = -2048`); err != nil {
+		return err
+	}
+	defer RestoreCache(context.WithoutCancel(ctx), conn)
+	return fn(conn)
+}
+
+// RestoreCache gives a SQLite connection that was tuned for a large read or write
+// its page cache size back and frees the pages it holds.
+func RestoreCache(ctx context.Context, conn *sql.Conn) {
+	for _, q := range []string{`PRAGMA shrink_memory`, fmt.Sprintf(`PRAGMA cache_size = -%d`, sqliteCacheKiB)} {
+		if _, err := conn.ExecContext(ctx, q); err != nil {
+			slog.Warn("SQLite : réglage non rétabli", "pragma", q, "err", err)
+		}
+	}
+}
+
+// WaitCheckpoint waits for the background checkpoint under way, if any: for
+// benchmarks that time one import after another, each on its own.
+func (d *DB) WaitCheckpoint() { d.checkpoints.Wait() }
 
 // Migration set: one per service package, applied in registration order.
 type Migrations struct {
@@ -334,23 +406,27 @@ func (d *DB) Analyze(ctx context.Context) error {
 	// (sqlite_stat1): with the per-value samples of sqlite_stat4, SQLite prepares a
 	// statement again each time a bound value might change its plan, which doubled
 	// the cost of every parameterized query of the hot pages.
-	conn, err := d.DB.Conn(ctx)
-	if err != nil {
+	// Reading every index once gains nothing from the page cache (ReadAll).
+	return d.ReadAll(ctx, func(conn Querier) error {
+		// Statistics from a sample of each index (about a thousand rows a page of
+		// the b-tree) rather than every row: as good for choosing plans, and
+		// seconds rather than tens of seconds on a directory of a million persons.
+		if _, err := conn.ExecContext(ctx, "PRAGMA analysis_limit=1000"); err != nil {
+			return err
+		}
+		if _, err := conn.ExecContext(ctx, "PRAGMA optimize=0x10002"); err != nil {
+			return err
+		}
+		var stat4 int
+		if err := conn.QueryRowContext(ctx, `SELECT COUNT(*) FROM sqlite_schema WHERE name = 'sqlite_stat4'`).Scan(&stat4); err != nil || stat4 == 0 {
+			return err
+		}
+		if _, err := conn.ExecContext(ctx, "DELETE FROM sqlite_stat4"); err != nil {
+			return err
+		}
+		_, err := conn.ExecContext(ctx, "ANALYZE sqlite_schema") // reload the statistics
 		return err
-	}
-	defer conn.Close()
-	if _, err := conn.ExecContext(ctx, "PRAGMA optimize=0x10002"); err != nil {
-		return err
-	}
-	var stat4 int
-	if err := conn.QueryRowContext(ctx, `SELECT COUNT(*) FROM sqlite_schema WHERE name = 'sqlite_stat4'`).Scan(&stat4); err != nil || stat4 == 0 {
-		return err
-	}
-	if _, err := conn.ExecContext(ctx, "DELETE FROM sqlite_stat4"); err != nil {
-		return err
-	}
-	_, err = conn.ExecContext(ctx, "ANALYZE sqlite_schema") // reload the statistics
-	return err
+	})
 }
 
 // Strings runs a query whose rows are one text column (ids, mostly) and returns them.

@@ -2,6 +2,7 @@ package db
 
 import (
 	"context"
+	"database/sql"
 	"reflect"
 	"testing"
 	"testing/fstest"
@@ -112,5 +113,70 @@ func TestAnalyzeKeepsNoValueSamples(t *testing.T) {
 	}
 	if err := d.QueryRowContext(ctx, `SELECT COUNT(*) FROM sqlite_stat4`).Scan(&stat4); err != nil || stat4 != 0 {
 		t.Fatalf("sqlite_stat4: %d rows, %v", stat4, err)
+	}
+}
+
+func TestCheckpointLaterEmptiesTheLogWithoutHoldingWriters(t *testing.T) {
+	ctx := context.Background()
+	d, err := Open(ctx, t.TempDir()+"/c.db")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	conn, err := d.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A large write whose commit does not copy the log (as an import's).
+	if _, err := conn.ExecContext(ctx, `PRAGMA wal_autocheckpoint = 0`); err != nil {
+		t.Fatal(err)
+	}
+	err = TxOn(ctx, conn, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `CREATE TABLE big (n INTEGER, s TEXT)`); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, `WITH RECURSIVE c(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM c WHERE n < 20000)
+			INSERT INTO big SELECT n, printf('%0200d', n) FROM c`)
+		return err
+	})
+	conn.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	d.CheckpointLater()
+	// A writer meanwhile is not held up by it.
+	if _, err := d.ExecContext(ctx, `INSERT INTO big VALUES (0, 'x')`); err != nil {
+		t.Fatal(err)
+	}
+	d.WaitCheckpoint()
+	var busy, logPages, done int
+	if err := d.QueryRowContext(ctx, `PRAGMA wal_checkpoint(PASSIVE)`).Scan(&busy, &logPages, &done); err != nil {
+		t.Fatal(err)
+	}
+	if logPages < 1000 || done != logPages {
+		t.Fatalf("journal : %d pages, %d reportées", logPages, done)
+	}
+}
+
+func TestReadAllGivesTheConnectionItsCacheBack(t *testing.T) {
+	ctx := context.Background()
+	d, err := Open(ctx, t.TempDir()+"/r.db")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	d.SetMaxOpenConns(1) // the same connection each time
+	var during, after int
+	err = d.ReadAll(ctx, func(q Querier) error {
+		return q.QueryRowContext(ctx, `PRAGMA cache_size`).Scan(&during)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := d.QueryRowContext(ctx, `PRAGMA cache_size`).Scan(&after); err != nil {
+		t.Fatal(err)
+	}
+	if during != -2048 || after != -sqliteCacheKiB {
+		t.Fatalf("cache pendant %d, après %d", during, after)
 	}
 }
