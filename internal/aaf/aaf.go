@@ -145,6 +145,7 @@ func (im *Importer) Import(ctx context.Context, a actor.Actor, source string, fi
 		rep.Files = append(rep.Files, FileStat{Name: f.Name, Type: f.typ})
 	}
 	slog.Info("import AAF", "source", source, "type", kind, "fichiers", len(planned))
+	defer limitMemory()()
 	var pre *prescan
 	if kind == KindFull {
 		pre, err = im.prescan(ctx, rep, planned)
@@ -153,10 +154,16 @@ func (im *Importer) Import(ctx context.Context, a actor.Actor, source string, fi
 			afterPrescan()
 		}
 	}
+	var committing time.Time
 	if err == nil {
 		err = im.tx(ctx, func(tx *sql.Tx) error {
-			return im.apply(ctx, a, tx, rep, planned, pre)
+			err := im.apply(ctx, a, tx, rep, planned, pre)
+			committing = time.Now()
+			return err
 		})
+	}
+	if err == nil {
+		slog.Debug("import AAF", "étape", "validation de la transaction", "durée", time.Since(committing))
 	}
 	if err != nil {
 		rep.Status, rep.Error, rep.FinishedAt = StatusFailed, err.Error(), im.opts.Now()
@@ -179,9 +186,11 @@ func (im *Importer) Import(ctx context.Context, a actor.Actor, source string, fi
 	// describe still hold, and analyzing a large database takes longer than such
 	// an import.
 	if im.worthAnalyzing(ctx, rep) {
+		start := time.Now()
 		if err := im.db.Analyze(ctx); err != nil {
 			slog.Warn("statistiques de la base non rafraîchies après l'import", "err", err)
 		}
+		slog.Debug("import AAF", "étape", "statistiques", "durée", time.Since(start))
 	}
 	return rep, nil
 }
@@ -201,22 +210,29 @@ func (im *Importer) apply(ctx context.Context, a actor.Actor, tx *sql.Tx, rep *R
 		return err
 	}
 	rep.FinishedAt = im.opts.Now()
+	start := time.Now()
 	if err := rep.store(ctx, tx); err != nil {
 		return err
 	}
-	return im.audit.WriteTx(ctx, tx, im.auditEntry(a, rep))
+	if err := im.audit.WriteTx(ctx, tx, im.auditEntry(a, rep)); err != nil {
+		return err
+	}
+	slog.Debug("import AAF", "étape", "rapport", "durée", time.Since(start), "signalements", len(rep.Issues))
+	return nil
 }
 
-// importPragmas tune the SQLite connection of an import, and restore are the defaults
-// it gets back afterwards (db.Open's). A page cache of 32 MiB keeps the pages
+// importPragmas tune the SQLite connection of an import; it gets db.Open's settings
+// back afterwards, its pages freed. A page cache of 32 MiB keeps the pages
 // of the indexes a large import writes all over (logins, names) instead of reading
 // them back from the write-ahead log again and again. (Temporary storage stays in
 // files: in memory, the statement journals and sorts of a million-person import
 // made the process a third larger, for no gain in time.)
-var (
-	importPragmas = []string{`PRAGMA cache_size = -32768`}
-	restore       = []string{`PRAGMA cache_size = -32768`}
-)
+//
+// Its automatic checkpoint is off: the commit of a large import would otherwise
+// copy the whole write-ahead log into the database before returning (ten seconds
+// after a first import of a million persons); db.CheckpointLater does it after the
+// commit, without holding up the portal.
+var importPragmas = []string{`PRAGMA cache_size = -32768`, `PRAGMA wal_autocheckpoint = 0`}
 
 // tx runs fn in the import's transaction, on a connection of its own: on SQLite, the
 // connection is tuned for the import, and given back its defaults once the
@@ -235,14 +251,20 @@ func (im *Importer) tx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 			}
 		}
 		defer func() {
-			for _, q := range restore {
-				if _, err := conn.ExecContext(context.WithoutCancel(ctx), q); err != nil {
-					slog.Warn("import AAF : réglage SQLite non rétabli", "pragma", q, "err", err)
-				}
+			wctx := context.WithoutCancel(ctx)
+			if _, err := conn.ExecContext(wctx, `PRAGMA wal_autocheckpoint = 1000`); err != nil {
+				slog.Warn("import AAF : réglage SQLite non rétabli", "err", err)
 			}
+			// The import's pages are of no use to the requests that get the
+			// connection next.
+			db.RestoreCache(wctx, conn)
 		}()
 	}
-	return db.TxOn(ctx, conn, fn)
+	if err := db.TxOn(ctx, conn, fn); err != nil {
+		return err
+	}
+	im.db.CheckpointLater()
+	return nil
 }
 
 // analyzeAfter is how many persons an import creates, changes or marks before the
@@ -256,10 +278,10 @@ func (im *Importer) worthAnalyzing(ctx context.Context, rep *Report) bool {
 		return false
 	}
 	var known int
-	if err := im.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM aaf_persons`).Scan(&known); err != nil {
-		return true
-	}
-	return n*10 >= known
+	err := im.db.ReadAll(ctx, func(q db.Querier) error {
+		return q.QueryRowContext(ctx, `SELECT COUNT(*) FROM aaf_persons`).Scan(&known)
+	})
+	return err != nil || n*10 >= known
 }
 
 // changed counts the persons the import wrote.

@@ -397,7 +397,15 @@ func TestDeltaAppliesModificationsAndDeleteThenReAdd(t *testing.T) {
 		// The next day E3's deletion is undone.
 		"ENT_Delta_20260911_Eleve_0000.xml": doc(pupil("addRequest", "E3", "Jules", "Dupré", "200", "2NDE1", "R1")),
 	})
+	// The next day: a person whose class only changes keeps its row as it was.
+	e.importer(e.now.Add(24 * time.Hour))
 	rep := e.importDir(t, dir)
+	if n := e.count(t, `SELECT COUNT(*) FROM persons WHERE external_id = 'E1' AND updated_at = $1`, e.now.UnixMilli()); n != 1 {
+		t.Error("E1 n'a changé que de classe : sa fiche ne doit pas être réécrite")
+	}
+	if n := e.count(t, `SELECT COUNT(*) FROM persons WHERE external_id = 'E3' AND updated_at > $1`, e.now.UnixMilli()); n != 1 {
+		t.Error("E3 rétabli : sa fiche doit être mise à jour")
+	}
 	if rep.Kind != aaf.KindDelta || rep.Created != 1 || rep.Marked != 2 || rep.Restored != 1 {
 		t.Errorf("delta : créés %d, marqués %d, rétablis %d", rep.Created, rep.Marked, rep.Restored)
 	}
@@ -429,17 +437,18 @@ func TestBadRecordsAreRejectedWithTheirReason(t *testing.T) {
 		pupil("addRequest", "E5", "Léo", "Faure", "100", "3A", "", a{"ENTPersonDateNaissance", "31/02/2012"}),
 		rec("addRequest", "Eleve", "E6", a{"ENTPersonJointure", "E6"}, a{"givenName", "Sans"}, a{"ENTPersonStructRattach", "100"}),
 		pupil("addRequest", "E7", "Lina", "Roux", "999", "3A", ""),
+		pupil("addRequest", "E8"+strings.Repeat("8", 300), "Long", "Roux", "100", "3A", ""),
 		pupil("addRequest", "E3", "Jules", "Dupré", "200", "2NDE1", "R1"))
 	rep := e.importDir(t, write(t, files))
 	for _, want := range []struct{ j, reason string }{
 		{"E1", "jointure en double"}, {"E5", "date de naissance invalide"}, {"E6", "nom ou prénom manquant"},
-		{"E7", "aucun établissement connu"},
+		{"E7", "aucun établissement connu"}, {"E8" + strings.Repeat("8", 38) + "…", "jointure trop longue"},
 	} {
 		if !hasIssue(rep, aaf.SeverityRejected, want.j, want.reason) {
 			t.Errorf("rejet attendu de %s (%s) : %+v", want.j, want.reason, rep.Issues)
 		}
 	}
-	if rep.Rejected != 4 || rep.Unknown["ENTAttributInventé"] != 1 {
+	if rep.Rejected != 5 || rep.Unknown["ENTAttributInventé"] != 1 {
 		t.Errorf("rejetés %d, inconnus %v", rep.Rejected, rep.Unknown)
 	}
 	// The first E1 went through, in 3A; the rest of the export too.

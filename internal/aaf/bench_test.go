@@ -47,6 +47,8 @@ func BenchmarkImport(b *testing.B) {
 		peak := watchHeap()
 		start := time.Now()
 		// Each import runs under a profiler label (go tool pprof -tagfocus=import=delta).
+		// Each import is timed on its own: the copy of SQLite's write-ahead log
+		// that follows one (in the background) is not left to slow the next.
 		imp := func(phase, dir string) (rep *aaf.Report, err error) {
 			pprof.Do(ctx, pprof.Labels("import", phase), func(ctx context.Context) {
 				rep, err = im.ImportDir(ctx, actor.System("bench"), dir)
@@ -58,12 +60,14 @@ func BenchmarkImport(b *testing.B) {
 			b.Fatal(err)
 		}
 		fullTime := time.Since(start)
+		d.WaitCheckpoint()
 		start = time.Now()
 		drep, err := imp("delta", delta)
 		if err != nil {
 			b.Fatal(err)
 		}
 		deltaTime := time.Since(start)
+		d.WaitCheckpoint()
 		// The next night's full export: the same files, nearly nothing to change.
 		start = time.Now()
 		nrep, err := imp("night", full)
@@ -123,13 +127,16 @@ func benchExports(b *testing.B, n int) (full, delta string) {
 }
 
 // peakRSS is the process's peak resident memory (Linux), 0 if unknown.
-func peakRSS() uint64 {
+func peakRSS() uint64 { return rss("VmHWM:") }
+
+// rss reads a line of the process's memory status (Linux) in bytes, 0 if unknown.
+func rss(field string) uint64 {
 	status, err := os.ReadFile("/proc/self/status")
 	if err != nil {
 		return 0
 	}
 	for _, line := range strings.Split(string(status), "\n") {
-		if f := strings.Fields(line); len(f) == 3 && f[0] == "VmHWM:" {
+		if f := strings.Fields(line); len(f) == 3 && f[0] == field {
 			kb, _ := strconv.ParseUint(f[1], 10, 64)
 			return kb << 10
 		}
@@ -156,6 +163,9 @@ func watchHeap() func() uint64 {
 		var ms runtime.MemStats
 		var written time.Time
 		profile := os.Getenv("PREAU_BENCH_HEAPPROFILE")
+		// With PREAU_BENCH_DEBUG, the memory once a second beside the import's steps.
+		trace := os.Getenv("PREAU_BENCH_DEBUG") != ""
+		var traced time.Time
 		t := time.NewTicker(50 * time.Millisecond)
 		defer t.Stop()
 		for {
@@ -168,6 +178,10 @@ func watchHeap() func() uint64 {
 				written = time.Now()
 			}
 			peak = max(peak, ms.HeapInuse)
+			if trace && time.Since(traced) >= time.Second {
+				slog.Debug("mémoire", "rss-Mo", rss("VmRSS:")>>20, "tas-Mo", ms.HeapInuse>>20, "tas-système-Mo", (ms.HeapSys-ms.HeapReleased)>>20)
+				traced = time.Now()
+			}
 			select {
 			case <-done:
 				result <- peak

@@ -1,15 +1,20 @@
 package aaf
 
+import "hash/maphash"
+
 // personRef is what the import knows of a person with a jointure. A full export
 // loads one per person of the directory, a million in a large académie: it holds no
-// pointer and no string of its own (its id lives in the people's arena), so that the
-// persons cost a few tens of bytes each and the garbage collector never scans them.
+// pointer and no string of its own (its id and jointure live in the people's
+// arenas), so that the persons cost a few tens of bytes each and the garbage
+// collector never scans them.
 type personRef struct {
 	sum       uint64 // checksum of the attributes last imported (0: none, or to be redone)
 	structSum uint64 // hash of the structures last imported: a change is a move
 	removedAt int64
 	idAt      uint32 // the id: ids[idAt:idAt+idLen] of the people
+	jointAt   uint32 // the jointure: joints[jointAt:jointAt+jointLen]
 	idLen     uint16
+	jointLen  uint16
 	cat       uint8 // index in people.cats; 0 is "" (not imported by the AAF yet)
 	// seen says what this import did with the person: nothing yet, read it from the
 	// export, or deleted it (a delta); a full export that lists a jointure twice is
@@ -27,43 +32,88 @@ const (
 // *personRef stays valid while others are added.
 const refChunk = 4096
 
-// people indexes the persons an import knows by jointure.
+// people indexes the persons an import knows by jointure. The index is a hash
+// table of its own rather than a map of strings: a million jointures as map keys
+// took some 60 MiB the garbage collector scanned at every cycle of an import.
 type people struct {
-	index map[string]int32 // jointure → position in refs, or -1: looked up, not found
-	refs  [][]personRef
-	n     int32
-	ids   []byte   // the ids, one after the other
-	cats  []string // categories by number
+	slots  []int32 // open addressing, linear probing: position in refs + 1, 0 when free
+	seed   maphash.Seed
+	refs   [][]personRef
+	n      int32
+	ids    []byte   // the ids, one after the other
+	joints []byte   // the jointures, one after the other
+	cats   []string // categories by number
+	// absentJ holds the jointures looked up and not found (a delta's newcomers).
+	absentJ map[string]struct{}
 }
 
 func newPeople() *people {
-	return &people{index: map[string]int32{}, cats: []string{"", CatEleve, CatPersRelEleve, CatPersEducNat}}
+	return &people{seed: maphash.MakeSeed(), slots: make([]int32, 1024), absentJ: map[string]struct{}{},
+		cats: []string{"", CatEleve, CatPersRelEleve, CatPersEducNat}}
+}
+
+func (pp *people) ref(i int32) *personRef { return &pp.refs[i/refChunk][i%refChunk] }
+
+func (pp *people) jointure(p *personRef) string {
+	return string(pp.joints[p.jointAt : p.jointAt+uint32(p.jointLen)])
+}
+
+// slot returns the slot of a jointure: the one holding it, or the free one where it
+// would go.
+func (pp *people) slot(jointure string) int {
+	mask := uint64(len(pp.slots) - 1)
+	for i := maphash.String(pp.seed, jointure) & mask; ; i = (i + 1) & mask {
+		s := pp.slots[i]
+		if s == 0 {
+			return int(i)
+		}
+		p := pp.ref(s - 1)
+		if string(pp.joints[p.jointAt:p.jointAt+uint32(p.jointLen)]) == jointure {
+			return int(i)
+		}
+	}
 }
 
 // get returns the person with this jointure, and whether the jointure was looked
 // up at all (a delta remembers the jointures it did not find).
 func (pp *people) get(jointure string) (*personRef, bool) {
-	i, ok := pp.index[jointure]
-	if !ok || i < 0 {
-		return nil, ok
+	if s := pp.slots[pp.slot(jointure)]; s != 0 {
+		return pp.ref(s - 1), true
 	}
-	return &pp.refs[i/refChunk][i%refChunk], true
+	_, looked := pp.absentJ[jointure]
+	return nil, looked
 }
 
 // absent remembers that no person has this jointure.
-func (pp *people) absent(jointure string) { pp.index[jointure] = -1 }
+func (pp *people) absent(jointure string) { pp.absentJ[jointure] = struct{}{} }
 
-// add records a person and returns its entry.
+// add records a person and returns its entry. Ids and jointures are short (the
+// directory's ids have 26 characters, the AAF's jointures about ten; personRecord
+// refuses one longer than maxJointure).
 func (pp *people) add(jointure, id, category string) *personRef {
+	if int(pp.n+1)*4 > len(pp.slots)*3 {
+		pp.grow()
+	}
 	if int(pp.n)/refChunk == len(pp.refs) {
 		pp.refs = append(pp.refs, make([]personRef, refChunk))
 	}
-	p := &pp.refs[pp.n/refChunk][pp.n%refChunk]
-	*p = personRef{idAt: uint32(len(pp.ids)), idLen: uint16(len(id)), cat: pp.catCode(category)}
+	p := pp.ref(pp.n)
+	*p = personRef{idAt: uint32(len(pp.ids)), idLen: uint16(len(id)), jointAt: uint32(len(pp.joints)), jointLen: uint16(len(jointure)),
+		cat: pp.catCode(category)}
 	pp.ids = append(pp.ids, id...)
-	pp.index[jointure] = pp.n
+	pp.joints = append(pp.joints, jointure...)
+	pp.slots[pp.slot(jointure)] = pp.n + 1
+	delete(pp.absentJ, jointure)
 	pp.n++
 	return p
+}
+
+// grow doubles the table and places every person again.
+func (pp *people) grow() {
+	pp.slots = make([]int32, len(pp.slots)*2)
+	for i := int32(0); i < pp.n; i++ {
+		pp.slots[pp.slot(pp.jointure(pp.ref(i)))] = i + 1
+	}
 }
 
 // id returns a person's id.
@@ -90,6 +140,6 @@ func (pp *people) catCode(category string) uint8 {
 // each calls fn for every person.
 func (pp *people) each(fn func(p *personRef)) {
 	for i := int32(0); i < pp.n; i++ {
-		fn(&pp.refs[i/refChunk][i%refChunk])
+		fn(pp.ref(i))
 	}
 }

@@ -8,7 +8,10 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"runtime/debug"
 	"time"
+
+	"github.com/preau-ent/preau/internal/platform/db"
 )
 
 // A full export lists every person of the académie, every night, and nearly all of
@@ -79,29 +82,29 @@ func (im *Importer) prescan(ctx context.Context, rep *Report, files []plannedFil
 	if err := im.db.QueryRowContext(ctx, `SELECT generation FROM aaf_lock WHERE id = 1`).Scan(&pre.generation); err != nil {
 		return nil, err
 	}
-	var known int
-	if err := im.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM aaf_persons`).Scan(&known); err != nil {
+	var pp *people
+	err := im.db.ReadAll(ctx, func(q db.Querier) error {
+		var known int
+		if err := q.QueryRowContext(ctx, `SELECT COUNT(*) FROM aaf_persons`).Scan(&known); err != nil || known < im.opts.PrescanFrom {
+			return err
+		}
+		pp = newPeople()
+		rows, err := q.QueryContext(ctx, personRefSQL+` WHERE p.external_id IS NOT NULL`)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			if _, err := scanPersonRef(pp, rows); err != nil {
+				return err
+			}
+		}
+		return rows.Err()
+	})
+	if err != nil || pp == nil {
 		return nil, err
-	}
-	if known < im.opts.PrescanFrom {
-		return nil, nil
 	}
 	year := im.dir.SchoolYearNow()
-	pp := newPeople()
-	rows, err := im.db.QueryContext(ctx, personRefSQL+` WHERE p.external_id IS NOT NULL`)
-	if err != nil {
-		return nil, err
-	}
-	for rows.Next() {
-		if _, err := scanPersonRef(pp, rows); err != nil {
-			rows.Close()
-			return nil, err
-		}
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
 	pre.spool, err = os.CreateTemp(im.opts.TempDir, "preau-aaf-*.spool")
 	if err != nil {
 		return nil, err
@@ -141,6 +144,11 @@ func (im *Importer) prescan(ctx context.Context, rep *Report, files []plannedFil
 	ok = true
 	slog.Debug("import AAF", "étape", "lecture avant la transaction", "durée", time.Since(start),
 		"mis de côté", pre.records, "inchangés", rep.Unchanged, "absents", len(pre.missing))
+	if pp.n >= releaseAfter {
+		// The snapshot is done with: its memory goes back before the transaction
+		// takes its own.
+		debug.FreeOSMemory()
+	}
 	return pre, nil
 }
 

@@ -92,10 +92,15 @@ func newRun(ctx context.Context, im *Importer, tx *sql.Tx, rep *Report, files []
 		return st
 	}
 	r.findPerson = prep(personRefSQL + ` WHERE p.external_id = $1`)
+	// A person whose record changed elsewhere (a class, a school) keeps its row as
+	// it is: on SQLite an UPDATE rewrites the entries of every index on the columns
+	// it sets, changed or not, a dozen pages all over the file for each person of
+	// a delta.
 	r.updatePerson = prep(`UPDATE persons SET first_name = $1, last_name = $2, first_key = $3, last_key = $4, profile = $5, email = $6,
 		birth_date = $7, updated_at = $8, removed_at = 0,
 		state = CASE WHEN state = 'removed' AND removed_state <> '' THEN removed_state ELSE state END, removed_state = ''
-		WHERE id = $9`)
+		WHERE id = $9 AND (first_name <> $1 OR last_name <> $2 OR first_key <> $3 OR last_key <> $4 OR profile <> $5 OR email <> $6
+			OR birth_date <> $7 OR removed_at <> 0 OR removed_state <> '')`)
 	r.markPerson = prep(`UPDATE persons SET removed_at = $1 WHERE id = $2 AND removed_at = 0`)
 	r.personAttrs = prep(`SELECT attrs FROM aaf_persons WHERE person_id = $1`)
 	if err != nil {
@@ -274,14 +279,10 @@ func (r *run) deferIndexes() error {
 
 // restoreIndexes creates the indexes deferIndexes dropped.
 func (r *run) restoreIndexes() error {
-	start := time.Now()
 	for _, create := range r.deferred {
 		if _, err := r.exec(create); err != nil {
 			return err
 		}
-	}
-	if r.deferred != nil {
-		slog.Debug("import AAF", "étape", "index recréés", "durée", time.Since(start))
 	}
 	r.deferred = nil
 	return nil
@@ -587,6 +588,10 @@ func (r *run) personRecord(f plannedFile, rec *Record, cat string) error {
 		r.reject(f, rec, "", "", "jointure manquante")
 		return nil
 	}
+	if len(j) > maxJointure {
+		r.reject(f, rec, clip(j, 40)+"…", "", "jointure trop longue")
+		return nil
+	}
 	p, err := r.person(j)
 	if err != nil {
 		return err
@@ -754,6 +759,10 @@ func (r *run) personRecord(f plannedFile, rec *Record, cat string) error {
 	return r.bulk.add(r.ctx, r.bulk.touched, pid)
 }
 
+// maxJointure is the longest jointure a person may have (the AAF's have about ten
+// characters).
+const maxJointure = 255
+
 const duplicateReason = "jointure en double dans l'export : seul le premier enregistrement est importé"
 
 func hasLinkAttrs(a attrSet) bool {
@@ -866,19 +875,41 @@ func firstOr(ss []string) string {
 
 // ---- after the last file ----
 
+// slowLog is the import's transaction with its slow statements in the debug log.
+type slowLog struct{ *sql.Tx }
+
+func (s *slowLog) ExecContext(ctx context.Context, q string, args ...any) (sql.Result, error) {
+	start := time.Now()
+	res, err := s.Tx.ExecContext(ctx, q, args...)
+	if err == nil {
+		n, _ := res.RowsAffected()
+		logSlow(q, start, n)
+	}
+	return res, err
+}
+
 func (r *run) exec(q string, args ...any) (int64, error) {
+	start := time.Now()
 	res, err := r.tx.ExecContext(r.ctx, q, args...)
 	if err != nil {
 		return 0, err
 	}
-	return res.RowsAffected()
+	n, err := res.RowsAffected()
+	logSlow(q, start, n)
+	return n, err
+}
+
+// logSlow writes to the debug log a statement of the import's last steps that took
+// more than a tenth of a second, its first words and the rows it changed.
+func logSlow(q string, start time.Time, rows int64) {
+	if d := time.Since(start); d > 100*time.Millisecond {
+		words := strings.Fields(q)
+		slog.Debug("import AAF", "instruction", strings.Join(words[:min(len(words), 8)], " "), "lignes", rows, "durée", d)
+	}
 }
 
 func (r *run) finish() error {
 	if err := r.bulk.flush(r.ctx); err != nil {
-		return err
-	}
-	if err := r.restoreIndexes(); err != nil {
 		return err
 	}
 	if r.im.db.Dialect == db.Postgres {
@@ -901,9 +932,13 @@ func (r *run) finish() error {
 		{"liens familiaux", r.links},
 		{"personnes absentes de l'export", r.missing},
 		{"mémoire", r.release},
+		// The indexes dropped for a first import are built once the index of
+		// persons is freed: building them takes memory of its own (SQLite's sorts),
+		// and no statement before needs them.
+		{"index recréés", r.restoreIndexes},
 		{"rattachement des responsables", r.responsables},
 		{"groupes automatiques", func() error {
-			return r.im.dir.RebuildPersons(r.ctx, r.tx, `SELECT person_id FROM aaf_work_touched`)
+			return r.im.dir.RebuildPersons(r.ctx, &slowLog{r.tx}, `SELECT person_id FROM aaf_work_touched`)
 		}},
 		{"délais de conservation", func() error {
 			ended, purged, err := r.im.sweep(r.ctx, r.tx, r.now)
@@ -922,7 +957,10 @@ func (r *run) finish() error {
 	for id := range r.scope {
 		r.rep.StructureIDs = append(r.rep.StructureIDs, id)
 	}
-	return r.clearWork()
+	start := time.Now()
+	err := r.clearWork()
+	slog.Debug("import AAF", "étape", "tables de travail vidées", "durée", time.Since(start))
+	return err
 }
 
 // links rewrites the family links of the pupils whose records spoke of them, and adds
