@@ -3,6 +3,7 @@ package directory_test
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 
 	"github.com/preau-ent/preau/internal/commrules"
@@ -330,6 +331,56 @@ func TestRebuildAllMatchesIncremental(t *testing.T) {
 	must(t, e.dir.RebuildAll(e.ctx, e.dir.DB()))
 	if after := memberships(t, e); after != before {
 		t.Fatalf("RebuildAll differs:\n%s\n%s", before, after)
+	}
+
+	// A feed's bulk writes, then RebuildPersons for the persons they touched: the
+	// pupil changes class, the teacher teaches the other class and becomes head of
+	// school; a second pupil, untouched, keeps what they have.
+	other := e.class(t, college, "5e B")
+	p2 := e.person(t, "Hugo", "Petit", directory.Eleve, college)
+	must(t, e.dir.AddMember(e.ctx, e.sys, c.ID, p2.ID))
+	d := e.dir.DB()
+	for _, st := range []struct {
+		q    string
+		args []any
+	}{
+		{`UPDATE group_members SET group_id = $1 WHERE group_id = $2 AND person_id = $3`, []any{other.ID, c.ID, p.ID}},
+		{`UPDATE teaching SET group_id = $1 WHERE teacher_id = $2`, []any{other.ID, tea.ID}},
+		{`INSERT INTO person_functions(person_id, structure_id, code, label) VALUES ($1, $2, 'DIR', 'Principal')`, []any{tea.ID, college.ID}},
+	} {
+		if _, err := d.ExecContext(e.ctx, st.q, st.args...); err != nil {
+			t.Fatal(err)
+		}
+	}
+	must(t, e.dir.RebuildPersons(e.ctx, d, `SELECT id FROM persons WHERE id IN ($1, $2, $3)`, p.ID, par.ID, tea.ID))
+	partial := memberships(t, e)
+	if !strings.Contains(partial, "Élèves — 5e B:lea.martin:auto") || strings.Contains(partial, "Élèves — 5e A:lea.martin") ||
+		!strings.Contains(partial, "Élèves — 5e A:hugo.petit:auto") {
+		t.Fatalf("RebuildPersons did not follow the changes:\n%s", partial)
+	}
+	must(t, e.dir.RebuildAll(e.ctx, d))
+	if all := memberships(t, e); all != partial {
+		t.Fatalf("RebuildPersons and RebuildAll differ:\n%s\n%s", partial, all)
+	}
+	// Persons without automatic memberships yet (a first import) get them directly.
+	if _, err := d.ExecContext(e.ctx, `DELETE FROM group_members WHERE source = 'auto'`); err != nil {
+		t.Fatal(err)
+	}
+	must(t, e.dir.RebuildPersons(e.ctx, d, `SELECT id FROM persons`))
+	if fresh := memberships(t, e); fresh != partial {
+		t.Fatalf("RebuildPersons on persons without memberships differs:\n%s\n%s", partial, fresh)
+	}
+	if _, err := d.ExecContext(e.ctx, `DELETE FROM group_members WHERE source = 'auto'`); err != nil {
+		t.Fatal(err)
+	}
+	must(t, e.dir.RebuildAll(e.ctx, d))
+	if fresh := memberships(t, e); fresh != partial {
+		t.Fatalf("RebuildAll on a directory without memberships differs:\n%s\n%s", partial, fresh)
+	}
+	var left int
+	must(t, d.QueryRowContext(e.ctx, `SELECT COUNT(*) FROM group_members_wanted`).Scan(&left))
+	if left != 0 {
+		t.Fatalf("%d rows left in the work table", left)
 	}
 }
 

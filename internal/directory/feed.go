@@ -22,37 +22,83 @@ func (s *Service) SchoolYearNow() string { return SchoolYear(s.now()) }
 
 // RebuildPersons recomputes the automatic memberships of the persons that the
 // sub-query idsSQL (one column of person ids, arguments args) lists, with the same
-// set-based statements as RebuildAll restricted to them: for feeds that changed a
-// part of a large directory, where RebuildAll would rewrite every membership and
-// Rebuild would cost round trips per person. idsSQL is code, never user input.
+// set-based rules as RebuildAll restricted to them: for feeds that changed a part of
+// a large directory, where RebuildAll would rewrite every membership and Rebuild
+// would cost round trips per person. idsSQL is code, never user input; "" stands for
+// every person, a plain join cheaper than a list of them all.
+//
+// When some of these persons already have automatic memberships, the memberships
+// due are computed in group_members_wanted first and only the difference is
+// written: a nightly delta touches a few thousand persons whose memberships nearly
+// all stay, and deleting then inserting them again was most of its time in the
+// database. When none has any yet (a first import), they are inserted directly.
 func (s *Service) RebuildPersons(ctx context.Context, q db.Querier, idsSQL string, args ...any) error {
-	stmts := []string{
-		`DELETE FROM group_members WHERE source='auto' AND person_id IN (` + idsSQL + `)`,
-		`INSERT INTO group_members(group_id, person_id, source)
-		 SELECT g.id, ps.person_id, 'auto' FROM person_structures ps JOIN persons p ON p.id = ps.person_id
-		 JOIN groups g ON g.structure_id = ps.structure_id AND g.kind = 'profile' AND g.profile = p.profile
-		 WHERE ps.person_id IN (` + idsSQL + `) ON CONFLICT (group_id, person_id) DO NOTHING`,
-		`INSERT INTO group_members(group_id, person_id, source)
-		 SELECT g.id, f.person_id, 'auto' FROM person_functions f JOIN groups g ON g.structure_id = f.structure_id AND g.kind = 'profile' AND g.profile = 'Direction'
-		 WHERE f.code = 'DIR' AND f.person_id IN (` + idsSQL + `) ON CONFLICT (group_id, person_id) DO NOTHING`,
-		`INSERT INTO group_members(group_id, person_id, source)
-		 SELECT g.id, m.person_id, 'auto' FROM group_members m JOIN persons p ON p.id = m.person_id AND p.profile = 'Eleve'
-		 JOIN groups g ON g.class_id = m.group_id AND g.kind = 'class_profile' AND g.profile = 'Eleve'
-		 WHERE m.source = 'direct' AND m.person_id IN (` + idsSQL + `) ON CONFLICT (group_id, person_id) DO NOTHING`,
-		`INSERT INTO group_members(group_id, person_id, source)
-		 SELECT g.id, l.parent_id, 'auto' FROM person_links l JOIN group_members m ON m.person_id = l.child_id AND m.source = 'direct'
-		 JOIN groups g ON g.class_id = m.group_id AND g.kind = 'class_profile' AND g.profile = 'Responsable'
-		 WHERE l.parent_id IN (` + idsSQL + `) ON CONFLICT (group_id, person_id) DO NOTHING`,
-		`INSERT INTO group_members(group_id, person_id, source)
-		 SELECT DISTINCT g.id, t.teacher_id, 'auto' FROM teaching t JOIN groups g ON g.class_id = t.group_id AND g.kind = 'class_profile' AND g.profile = 'Enseignant'
-		 WHERE t.teacher_id IN (` + idsSQL + `) ON CONFLICT (group_id, person_id) DO NOTHING`,
+	among := "true"
+	if idsSQL != "" {
+		among = `person_id IN (` + idsSQL + `)`
 	}
-	for _, st := range stmts {
-		if _, err := q.ExecContext(ctx, st, args...); err != nil {
+	var existing int
+	err := q.QueryRowContext(ctx, `SELECT COUNT(*) FROM (SELECT 1 FROM group_members WHERE source = 'auto' AND `+among+` LIMIT 1) x`, args...).Scan(&existing)
+	if err != nil {
+		return err
+	}
+	into := `group_members(group_id, person_id, source) SELECT group_id, person_id, 'auto' FROM (`
+	if existing > 0 {
+		into = `group_members_wanted(group_id, person_id) SELECT group_id, person_id FROM (`
+	}
+	for _, rule := range autoMembershipRules(idsSQL) {
+		if _, err := q.ExecContext(ctx, `INSERT INTO `+into+rule+`) r WHERE true ON CONFLICT DO NOTHING`, args...); err != nil {
+			return err
+		}
+	}
+	if existing == 0 {
+		return nil
+	}
+	if _, err := q.ExecContext(ctx, `DELETE FROM group_members WHERE source = 'auto' AND `+among+`
+		AND NOT EXISTS (SELECT 1 FROM group_members_wanted w WHERE w.group_id = group_members.group_id AND w.person_id = group_members.person_id)`, args...); err != nil {
+		return err
+	}
+	// A direct membership stays direct (ON CONFLICT): a feed or an administrator put the person there.
+	for _, st := range []string{
+		`INSERT INTO group_members(group_id, person_id, source) SELECT group_id, person_id, 'auto' FROM group_members_wanted
+		 WHERE true ON CONFLICT (group_id, person_id) DO NOTHING`,
+		`DELETE FROM group_members_wanted`,
+	} {
+		if _, err := q.ExecContext(ctx, st); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// autoMembershipRules are the rules of automatic membership, each a SELECT of (group
+// id, person id): a person is in their structures' group of their profile, in the
+// direction group where they hold DIR, in their class's pupils group, in their
+// children's classes' parents groups and in the teachers group of the classes they
+// teach. With idsSQL, only for the persons it lists ("" : everyone). autoMembershipSQL
+// says the same for one person.
+func autoMembershipRules(idsSQL string) []string {
+	among := func(col string) string {
+		if idsSQL == "" {
+			return "true"
+		}
+		return col + " IN (" + idsSQL + ")"
+	}
+	return []string{
+		`SELECT g.id AS group_id, ps.person_id FROM person_structures ps JOIN persons p ON p.id = ps.person_id
+		 JOIN groups g ON g.structure_id = ps.structure_id AND g.kind = 'profile' AND g.profile = p.profile
+		 WHERE ` + among("ps.person_id"),
+		`SELECT g.id AS group_id, f.person_id FROM person_functions f JOIN groups g ON g.structure_id = f.structure_id AND g.kind = 'profile' AND g.profile = 'Direction'
+		 WHERE f.code = 'DIR' AND ` + among("f.person_id"),
+		`SELECT g.id AS group_id, m.person_id FROM group_members m JOIN persons p ON p.id = m.person_id AND p.profile = 'Eleve'
+		 JOIN groups g ON g.class_id = m.group_id AND g.kind = 'class_profile' AND g.profile = 'Eleve'
+		 WHERE m.source = 'direct' AND ` + among("m.person_id"),
+		`SELECT g.id AS group_id, l.parent_id AS person_id FROM person_links l JOIN group_members m ON m.person_id = l.child_id AND m.source = 'direct'
+		 JOIN groups g ON g.class_id = m.group_id AND g.kind = 'class_profile' AND g.profile = 'Responsable'
+		 WHERE ` + among("l.parent_id"),
+		`SELECT DISTINCT g.id AS group_id, t.teacher_id AS person_id FROM teaching t JOIN groups g ON g.class_id = t.group_id AND g.kind = 'class_profile' AND g.profile = 'Enseignant'
+		 WHERE ` + among("t.teacher_id"),
+	}
 }
 
 // LoginAllocator hands out the logins of persons a feed creates in bulk, by the same

@@ -524,33 +524,7 @@ func (s *Service) PersonStructureIDs(ctx context.Context, personID string) ([]st
 // for bulk feeds and generated directories, where rebuilding person by person would
 // cost one round trip each.
 func (s *Service) RebuildAll(ctx context.Context, q db.Querier) error {
-	stmts := []string{
-		`DELETE FROM group_members WHERE source='auto'`,
-		`INSERT INTO group_members(group_id, person_id, source)
-		 SELECT g.id, ps.person_id, 'auto' FROM person_structures ps JOIN persons p ON p.id = ps.person_id
-		 JOIN groups g ON g.structure_id = ps.structure_id AND g.kind = 'profile' AND g.profile = p.profile
-		 WHERE true ON CONFLICT (group_id, person_id) DO NOTHING`,
-		`INSERT INTO group_members(group_id, person_id, source)
-		 SELECT g.id, f.person_id, 'auto' FROM person_functions f JOIN groups g ON g.structure_id = f.structure_id AND g.kind = 'profile' AND g.profile = 'Direction'
-		 WHERE f.code = 'DIR' ON CONFLICT (group_id, person_id) DO NOTHING`,
-		`INSERT INTO group_members(group_id, person_id, source)
-		 SELECT g.id, m.person_id, 'auto' FROM group_members m JOIN persons p ON p.id = m.person_id AND p.profile = 'Eleve'
-		 JOIN groups g ON g.class_id = m.group_id AND g.kind = 'class_profile' AND g.profile = 'Eleve'
-		 WHERE m.source = 'direct' ON CONFLICT (group_id, person_id) DO NOTHING`,
-		`INSERT INTO group_members(group_id, person_id, source)
-		 SELECT g.id, l.parent_id, 'auto' FROM group_members m JOIN person_links l ON l.child_id = m.person_id
-		 JOIN groups g ON g.class_id = m.group_id AND g.kind = 'class_profile' AND g.profile = 'Responsable'
-		 WHERE m.source = 'direct' ON CONFLICT (group_id, person_id) DO NOTHING`,
-		`INSERT INTO group_members(group_id, person_id, source)
-		 SELECT DISTINCT g.id, t.teacher_id, 'auto' FROM teaching t JOIN groups g ON g.class_id = t.group_id AND g.kind = 'class_profile' AND g.profile = 'Enseignant'
-		 WHERE true ON CONFLICT (group_id, person_id) DO NOTHING`,
-	}
-	for _, st := range stmts {
-		if _, err := q.ExecContext(ctx, st); err != nil {
-			return err
-		}
-	}
-	return nil
+	return s.RebuildPersons(ctx, q, "")
 }
 
 // CreateStructureTx creates a structure with its profile groups through q, as the
