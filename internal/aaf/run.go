@@ -734,9 +734,10 @@ func (r *run) personRecord(f plannedFile, rec *Record, cat string) error {
 	}
 	switch cat {
 	case CatEleve:
-		if hasLinkAttrs(attrs) {
+		if hasLinkAttrs(attrs) && !r.first() {
 			// The pupil's record says who its responsables are: its links are
-			// rewritten. A record silent about them leaves them alone.
+			// rewritten. A record silent about them leaves them alone. (A first
+			// import has no links to rewrite.)
 			if err := r.bulk.add(r.ctx, r.bulk.owners, pid); err != nil {
 				return err
 			}
@@ -755,6 +756,10 @@ func (r *run) personRecord(f plannedFile, rec *Record, cat string) error {
 	}
 	if err := r.bulk.add(r.ctx, r.bulk.aafPersons, pid, cat, hexSum(sum), hexSum(ssum), encoded, now); err != nil {
 		return err
+	}
+	if r.first() {
+		// The last steps of a first import take every person: no list to keep.
+		return nil
 	}
 	return r.bulk.add(r.ctx, r.bulk.touched, pid)
 }

@@ -84,20 +84,25 @@ func autoMembershipRules(idsSQL string) []string {
 		}
 		return col + " IN (" + idsSQL + ")"
 	}
+	// CROSS JOIN fixes SQLite's join order, the one that follows the keys from the
+	// person's side. Without statistics (a first import into a new database), SQLite
+	// took the groups first and, for each of thousands of profile groups, read every
+	// person of that profile. PostgreSQL reads CROSS JOIN ... WHERE as a plain join.
 	return []string{
-		`SELECT g.id AS group_id, ps.person_id FROM person_structures ps JOIN persons p ON p.id = ps.person_id
-		 JOIN groups g ON g.structure_id = ps.structure_id AND g.kind = 'profile' AND g.profile = p.profile
-		 WHERE ` + among("ps.person_id"),
-		`SELECT g.id AS group_id, f.person_id FROM person_functions f JOIN groups g ON g.structure_id = f.structure_id AND g.kind = 'profile' AND g.profile = 'Direction'
-		 WHERE f.code = 'DIR' AND ` + among("f.person_id"),
-		`SELECT g.id AS group_id, m.person_id FROM group_members m JOIN persons p ON p.id = m.person_id AND p.profile = 'Eleve'
-		 JOIN groups g ON g.class_id = m.group_id AND g.kind = 'class_profile' AND g.profile = 'Eleve'
-		 WHERE m.source = 'direct' AND ` + among("m.person_id"),
-		`SELECT g.id AS group_id, l.parent_id AS person_id FROM person_links l JOIN group_members m ON m.person_id = l.child_id AND m.source = 'direct'
-		 JOIN groups g ON g.class_id = m.group_id AND g.kind = 'class_profile' AND g.profile = 'Responsable'
-		 WHERE ` + among("l.parent_id"),
-		`SELECT DISTINCT g.id AS group_id, t.teacher_id AS person_id FROM teaching t JOIN groups g ON g.class_id = t.group_id AND g.kind = 'class_profile' AND g.profile = 'Enseignant'
-		 WHERE ` + among("t.teacher_id"),
+		`SELECT g.id AS group_id, ps.person_id FROM person_structures ps CROSS JOIN persons p CROSS JOIN groups g
+		 WHERE p.id = ps.person_id AND g.structure_id = ps.structure_id AND g.kind = 'profile' AND g.profile = p.profile
+		 AND ` + among("ps.person_id"),
+		`SELECT g.id AS group_id, f.person_id FROM person_functions f CROSS JOIN groups g
+		 WHERE g.structure_id = f.structure_id AND g.kind = 'profile' AND g.profile = 'Direction' AND f.code = 'DIR'
+		 AND ` + among("f.person_id"),
+		`SELECT g.id AS group_id, m.person_id FROM group_members m CROSS JOIN persons p CROSS JOIN groups g
+		 WHERE m.source = 'direct' AND p.id = m.person_id AND p.profile = 'Eleve'
+		 AND g.class_id = m.group_id AND g.kind = 'class_profile' AND g.profile = 'Eleve' AND ` + among("m.person_id"),
+		`SELECT g.id AS group_id, l.parent_id AS person_id FROM person_links l CROSS JOIN group_members m CROSS JOIN groups g
+		 WHERE m.person_id = l.child_id AND m.source = 'direct'
+		 AND g.class_id = m.group_id AND g.kind = 'class_profile' AND g.profile = 'Responsable' AND ` + among("l.parent_id"),
+		`SELECT DISTINCT g.id AS group_id, t.teacher_id AS person_id FROM teaching t CROSS JOIN groups g
+		 WHERE g.class_id = t.group_id AND g.kind = 'class_profile' AND g.profile = 'Enseignant' AND ` + among("t.teacher_id"),
 	}
 }
 
