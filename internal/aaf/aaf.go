@@ -382,7 +382,10 @@ func (rd *reader) close() {
 // eachRecord reads the files in order and calls fn with each record and the index
 // of its file. It counts the records of each file and their unknown attributes
 // into rep, keeps each file's header and tells the progress as each file ends.
-func (im *Importer) eachRecord(ctx context.Context, rep *Report, files []plannedFile, fn func(i int, rec *Record) error) error {
+//
+// before, if not nil, sees each batch of records of file i before fn sees them one
+// by one: the import looks the batch's persons up in one query.
+func (im *Importer) eachRecord(ctx context.Context, rep *Report, files []plannedFile, before func(i int, recs []*Record) error, fn func(i int, rec *Record) error) error {
 	rd := im.read(ctx, files)
 	defer rd.close()
 	for i := range files {
@@ -392,6 +395,11 @@ func (im *Importer) eachRecord(ctx context.Context, rep *Report, files []planned
 			}
 			if ctx.Err() != nil {
 				return errCancelled
+			}
+			if before != nil {
+				if err := before(i, p.recs); err != nil {
+					return err
+				}
 			}
 			for _, rec := range p.recs {
 				rep.Files[i].Records++

@@ -428,6 +428,23 @@ func TestDeltaAppliesModificationsAndDeleteThenReAdd(t *testing.T) {
 	}
 }
 
+// Two deltas imported together modify the same pupil: the second applies to what
+// the first made of it, although the import looked both up before writing either.
+func TestSuccessiveModificationsOfOnePerson(t *testing.T) {
+	e := setup(t)
+	e.importDir(t, write(t, baseExport(t, "20260901")))
+	e.importDir(t, write(t, map[string]string{
+		"ENT_Delta_20260910_Eleve_0000.xml": doc(rec("modifyRequest", "Eleve", "E1", a{"ENTEleveClasses", "100$3B"})),
+		"ENT_Delta_20260911_Eleve_0000.xml": doc(rec("modifyRequest", "Eleve", "E1", a{"ENTPersonPrenom", "Élise"})),
+	}))
+	if p := e.person(t, "E1"); p.FirstName != "Élise" {
+		t.Errorf("E1 : prénom %q", p.FirstName)
+	}
+	if got := e.situation(t, "E1"); got != "structures=0690001A classes=3B parents=R1,R2 children= teaching= auto=class_profile:Eleve:3B" {
+		t.Errorf("E1 : %s", got)
+	}
+}
+
 func TestBadRecordsAreRejectedWithTheirReason(t *testing.T) {
 	e := setup(t)
 	files := baseExport(t, "20260901")

@@ -51,22 +51,33 @@ func (p *prescan) close() {
 	}
 }
 
-// each calls fn for every spooled record, in file order.
-func (p *prescan) each(ctx context.Context, fn func(e spooled) error) error {
+// each calls fn for every spooled record, in file order, a batch at a time: before
+// sees each batch first.
+func (p *prescan) each(ctx context.Context, before func([]spooled) error, fn func(e spooled) error) error {
 	if _, err := p.spool.Seek(0, io.SeekStart); err != nil {
 		return err
 	}
 	dec := gob.NewDecoder(bufio.NewReaderSize(p.spool, 256<<10))
-	for i := 0; i < p.records; i++ {
-		var e spooled
-		if err := dec.Decode(&e); err != nil {
-			return fmt.Errorf("relecture des enregistrements mis de côté : %w", err)
+	batch := make([]spooled, 0, recordsPerBatch)
+	for i := 0; i < p.records; {
+		batch = batch[:0]
+		for ; i < p.records && len(batch) < recordsPerBatch; i++ {
+			var e spooled
+			if err := dec.Decode(&e); err != nil {
+				return fmt.Errorf("relecture des enregistrements mis de côté : %w", err)
+			}
+			batch = append(batch, e)
 		}
-		if i%recordsPerBatch == 0 && ctx.Err() != nil {
+		if ctx.Err() != nil {
 			return errCancelled
 		}
-		if err := fn(e); err != nil {
+		if err := before(batch); err != nil {
 			return err
+		}
+		for _, e := range batch {
+			if err := fn(e); err != nil {
+				return err
+			}
 		}
 	}
 	return nil
@@ -121,7 +132,7 @@ func (im *Importer) prescan(ctx context.Context, rep *Report, files []plannedFil
 		pre.records++
 		return enc.Encode(&e)
 	}
-	err = im.eachRecord(ctx, rep, files, func(i int, rec *Record) error {
+	err = im.eachRecord(ctx, rep, files, nil, func(i int, rec *Record) error {
 		e, skip := pre.sort(pp, year, files[i], rec)
 		if skip {
 			rep.Unchanged++

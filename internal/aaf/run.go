@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"iter"
 	"log/slog"
 	"runtime/debug"
 	"strings"
@@ -55,13 +56,16 @@ type run struct {
 	scope      map[string]bool // structures a full export covers
 
 	findPerson, updatePerson, markPerson, personAttrs *sql.Stmt
+	// stored is what was imported of the persons the current batch of records
+	// modifies, by jointure (lookUp).
+	stored map[string]string
 }
 
 func newRun(ctx context.Context, im *Importer, tx *sql.Tx, rep *Report, files []plannedFile, pre *prescan) (*run, error) {
 	r := &run{ctx: ctx, im: im, tx: tx, rep: rep, files: files, full: rep.Kind == KindFull, now: im.opts.Now(),
 		year: im.dir.SchoolYearNow(), byJointure: map[string]*structRef{}, byUAI: map[string]*structRef{},
 		groups: map[string]string{}, subjects: map[string]string{}, labels: map[string]string{},
-		persons: newPeople(), personIDs: ids.NewSequence(), scope: map[string]bool{}}
+		persons: newPeople(), personIDs: ids.NewSequence(), scope: map[string]bool{}, stored: map[string]string{}}
 	// The lock row: a second import waits here until the first one ends, so that
 	// they never share the work tables. Its generation counts the imports that
 	// committed: the prescan's snapshot holds if none did since.
@@ -305,6 +309,80 @@ func (r *run) person(jointure string) (*personRef, error) {
 	return p, err
 }
 
+// lookUp loads, in one query per few hundred, the persons a batch of records
+// names that the index of persons does not know yet, and remembers those the
+// directory does not have: without it a delta looked each person up on its own,
+// a round trip each on PostgreSQL.
+func (r *run) lookUp(records iter.Seq2[plannedFile, *Record]) error {
+	var todo, modified []any
+	seen := map[string]bool{}
+	for f, rec := range records {
+		switch category(f, rec) {
+		case CatEleve, CatPersRelEleve, CatPersEducNat:
+		default:
+			continue
+		}
+		j := recordJointure(rec)
+		if j == "" || len(j) > maxJointure {
+			continue
+		}
+		if rec.Op == OpModify {
+			modified = append(modified, j)
+		}
+		if _, looked := r.persons.get(j); !looked && !seen[j] {
+			seen[j] = true
+			todo = append(todo, j)
+		}
+	}
+	// What was imported of the persons a modification names, which it applies to.
+	clear(r.stored)
+	for len(modified) > 0 {
+		n := min(len(modified), 500)
+		rows, err := r.tx.QueryContext(r.ctx, `SELECT p.external_id, a.attrs FROM persons p JOIN aaf_persons a ON a.person_id = p.id
+			WHERE p.external_id IN (`+db.In(1, n)+`)`, modified[:n]...)
+		if err != nil {
+			return err
+		}
+		for rows.Next() {
+			var j, attrs string
+			if err := rows.Scan(&j, &attrs); err != nil {
+				rows.Close()
+				return err
+			}
+			r.stored[j] = attrs
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		modified = modified[n:]
+	}
+	for len(todo) > 0 {
+		n := min(len(todo), 500)
+		rows, err := r.tx.QueryContext(r.ctx, personRefSQL+` WHERE p.external_id IN (`+db.In(1, n)+`)`, todo[:n]...)
+		if err != nil {
+			return err
+		}
+		for rows.Next() {
+			p, err := scanPersonRef(r.persons, rows)
+			if err != nil {
+				rows.Close()
+				return err
+			}
+			delete(seen, r.persons.jointure(p))
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		todo = todo[n:]
+	}
+	for j := range seen {
+		r.persons.absent(j)
+	}
+	return nil
+}
+
 // run reads the files in order and applies them, then does what needs every file
 // read: family links, the persons a full export no longer lists, automatic groups.
 func (r *run) run() error {
@@ -312,7 +390,19 @@ func (r *run) run() error {
 		return r.runSpool()
 	}
 	start := time.Now()
-	err := r.im.eachRecord(r.ctx, r.rep, r.files, func(i int, rec *Record) error {
+	var before func(i int, recs []*Record) error
+	if !r.preloaded {
+		before = func(i int, recs []*Record) error {
+			return r.lookUp(func(yield func(plannedFile, *Record) bool) {
+				for _, rec := range recs {
+					if !yield(r.files[i], rec) {
+						return
+					}
+				}
+			})
+		}
+	}
+	err := r.im.eachRecord(r.ctx, r.rep, r.files, before, func(i int, rec *Record) error {
 		return r.apply(r.files[i], rec)
 	})
 	if err != nil {
@@ -325,7 +415,18 @@ func (r *run) run() error {
 // runSpool applies what the prescan set aside.
 func (r *run) runSpool() error {
 	start := time.Now()
-	err := r.pre.each(r.ctx, func(e spooled) error {
+	err := r.pre.each(r.ctx, func(batch []spooled) error {
+		if r.preloaded {
+			return nil
+		}
+		return r.lookUp(func(yield func(plannedFile, *Record) bool) {
+			for _, e := range batch {
+				if !yield(r.files[e.File], e.Rec) {
+					return
+				}
+			}
+		})
+	}, func(e spooled) error {
 		f := r.files[e.File]
 		if e.Dup {
 			r.reject(f, e.Rec, recordJointure(e.Rec), "", duplicateReason)
@@ -633,10 +734,14 @@ func (r *run) personRecord(f plannedFile, rec *Record, cat string) error {
 	var attrs attrSet
 	if rec.Op == OpModify && p != nil {
 		// A modification carries only what changed: apply it to what was imported.
-		var stored string
-		err := r.personAttrs.QueryRowContext(r.ctx, pid).Scan(&stored)
-		if err != nil && !errors.Is(err, sql.ErrNoRows) {
-			return err
+		// Looked up with the batch (lookUp), unless this import already changed the
+		// person: then it was written (flushed above) and is read again.
+		stored, ok := r.stored[j]
+		if !ok || p.seen != notSeen {
+			err := r.personAttrs.QueryRowContext(r.ctx, pid).Scan(&stored)
+			if err != nil && !errors.Is(err, sql.ErrNoRows) {
+				return err
+			}
 		}
 		attrs = keep(cat, rec.Attrs, decodeAttrs(stored))
 	} else {
