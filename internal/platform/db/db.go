@@ -136,8 +136,11 @@ func Open(ctx context.Context, url string) (*DB, error) {
 	// that two read-then-write transactions cannot deadlock on lock upgrade. Each
 	// connection may cache 32 MiB of pages (filled only as pages are read): with
 	// SQLite's default of 2 MB, an inbox of 20,000 messages or the index pages of a
-	// 2,000-recipient send were read from the file again on every request.
-	dsn := "file:" + file + "?_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_pragma=busy_timeout(10000)&_pragma=synchronous(NORMAL)&_pragma=cache_size(-" + strconv.Itoa(sqliteCacheKiB) + ")&_txlock=immediate"
+	// 2,000-recipient send were read from the file again on every request. The
+	// write-ahead log is cut back to 64 MiB once copied into the database: a large
+	// import grows it to the size of what it wrote, which would otherwise stay on
+	// disk, and the next transactions would write over that file rather than a small one.
+	dsn := "file:" + file + "?_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_pragma=busy_timeout(10000)&_pragma=synchronous(NORMAL)&_pragma=cache_size(-" + strconv.Itoa(sqliteCacheKiB) + ")&_pragma=journal_size_limit(67108864)&_txlock=immediate"
 	sqldb, err := sql.Open("sqlite", dsn)
 	if err != nil {
 		return nil, err
