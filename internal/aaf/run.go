@@ -583,15 +583,42 @@ func (r *run) structure(f plannedFile, rec *Record) error {
 	s.data.jointure = j
 	r.byJointure[j], r.byUAI[d.uai] = s, s
 	r.scope[s.id] = true
-	for _, c := range d.classes {
-		if _, err := r.group(s.id, directory.GroupClass, c[0], c[1]); err != nil {
-			return err
-		}
+	if err := r.groupsOf(s.id, directory.GroupClass, d.classes); err != nil {
+		return err
 	}
-	for _, g := range d.groups {
-		if _, err := r.group(s.id, directory.GroupTeaching, g[0], g[1]); err != nil {
-			return err
+	return r.groupsOf(s.id, directory.GroupTeaching, d.groups)
+}
+
+// groupsOf creates the classes or groups (code, name) of a structure's record that
+// this year does not have yet, all at once: an académie has thousands.
+func (r *run) groupsOf(structureID, kind string, list [][2]string) error {
+	var in []directory.ClassInput
+	seen := map[string]bool{}
+	for _, c := range list {
+		if _, ok := r.groups[groupKey(structureID, kind, c[0])]; ok || seen[c[0]] {
+			continue
 		}
+		seen[c[0]] = true
+		name := c[1]
+		if name == "" {
+			name = c[0]
+		}
+		in = append(in, directory.ClassInput{Code: c[0], Name: clip(name, 120)})
+	}
+	if len(in) == 0 {
+		return nil
+	}
+	gs, err := r.im.dir.CreateClassesTx(r.ctx, r.tx, structureID, kind, in)
+	if err != nil {
+		return err
+	}
+	for _, g := range gs {
+		r.groups[groupKey(structureID, kind, g.Code)] = g.ID
+	}
+	if kind == directory.GroupClass {
+		r.rep.ClassesCreated += len(gs)
+	} else {
+		r.rep.GroupsCreated += len(gs)
 	}
 	return nil
 }

@@ -225,7 +225,24 @@ func (e *Engine) groupStructure(ctx context.Context, groupID string) (string, er
 // AddEdge inserts an edge through q, ignoring one that exists. The directory uses it
 // to lay the default rules when it creates a structure or a class.
 func AddEdge(ctx context.Context, q db.Querier, from, to string) error {
-	_, err := q.ExecContext(ctx, `INSERT INTO comm_rules(from_group, to_group, created_at) VALUES ($1,$2,$3) ON CONFLICT (from_group, to_group) DO NOTHING`,
-		from, to, time.Now().UnixMilli())
-	return err
+	return AddEdges(ctx, q, [][2]string{{from, to}})
+}
+
+// AddEdges adds many rules (from, to) with a statement per 500, for feeds that
+// create the classes of an académie.
+func AddEdges(ctx context.Context, q db.Querier, edges [][2]string) error {
+	now := time.Now().UnixMilli()
+	for len(edges) > 0 {
+		n := min(len(edges), 500)
+		args := make([]any, 0, n*3)
+		for _, e := range edges[:n] {
+			args = append(args, e[0], e[1], now)
+		}
+		if _, err := q.ExecContext(ctx, `INSERT INTO comm_rules(from_group, to_group, created_at) VALUES `+db.Tuples(1, n, 3)+`
+			ON CONFLICT (from_group, to_group) DO NOTHING`, args...); err != nil {
+			return err
+		}
+		edges = edges[n:]
+	}
+	return nil
 }

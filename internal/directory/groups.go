@@ -11,7 +11,6 @@ import (
 	"github.com/preau-ent/preau/internal/commrules"
 	"github.com/preau-ent/preau/internal/platform/actor"
 	"github.com/preau-ent/preau/internal/platform/db"
-	"github.com/preau-ent/preau/internal/platform/ids"
 )
 
 // SchoolYear names the school year of a date: from August on, "2026-2027".
@@ -70,44 +69,7 @@ func (s *Service) CreateGroup(ctx context.Context, a actor.Actor, in GroupInput)
 	return g, err
 }
 
-func (s *Service) insertGroup(ctx context.Context, q db.Querier, g Group) error {
-	_, err := q.ExecContext(ctx, `INSERT INTO groups(id, structure_id, kind, code, name, profile, class_id, communicate, school_year, created_at) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10)`,
-		g.ID, g.StructureID, g.Kind, g.Code, g.Name, g.Profile, nullable(g.ClassID), g.Communicate, g.SchoolYear, s.now().UnixMilli())
-	if db.IsUniqueViolation(err) {
-		return actor.Invalid("code", "directory.group_code_taken")
-	}
-	return err
-}
-
 var classProfileRelations = map[string]string{Eleve: commrules.Both, Responsable: commrules.Incoming, Enseignant: commrules.Outgoing}
-
-func (s *Service) createClassGroups(ctx context.Context, q db.Querier, class Group) error {
-	g := map[string]string{}
-	for _, p := range []string{Eleve, Responsable, Enseignant} {
-		cg := Group{ID: ids.New(), StructureID: class.StructureID, Kind: GroupClassProfile, Code: class.Code, Name: ProfileGroupName(p, class.Name),
-			Profile: p, ClassID: class.ID, Communicate: classProfileRelations[p], SchoolYear: class.SchoolYear}
-		if err := s.insertGroup(ctx, q, cg); err != nil {
-			return err
-		}
-		g[p] = cg.ID
-	}
-	staff, err := profileGroup(ctx, q, class.StructureID, Personnel)
-	if err != nil {
-		return err
-	}
-	direction, err := profileGroup(ctx, q, class.StructureID, Direction)
-	if err != nil {
-		return err
-	}
-	for _, from := range []string{g[Eleve], g[Responsable]} {
-		for _, to := range []string{g[Enseignant], staff, direction} {
-			if err := commrules.AddEdge(ctx, q, from, to); err != nil {
-				return err
-			}
-		}
-	}
-	return nil
-}
 
 const groupCols = `g.id, g.structure_id, g.kind, g.code, g.name, g.profile, COALESCE(g.class_id,''), g.communicate, g.school_year, g.archived`
 

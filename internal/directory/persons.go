@@ -547,15 +547,72 @@ func (s *Service) CreateStructureTx(ctx context.Context, q db.Querier, in Struct
 
 // CreateClassTx creates a class (with its profile groups and rules) or a group through q, as the system.
 func (s *Service) CreateClassTx(ctx context.Context, q db.Querier, structureID, kind, code, name string) (Group, error) {
-	g := Group{ID: ids.New(), StructureID: structureID, Kind: kind, Code: code, Name: name, Communicate: commrules.NoneRel, SchoolYear: SchoolYear(s.now())}
-	if kind == GroupManual {
-		g.Communicate = commrules.Outgoing
+	gs, err := s.CreateClassesTx(ctx, q, structureID, kind, []ClassInput{{Code: code, Name: name}})
+	if err != nil {
+		return Group{}, err
 	}
-	if err := s.insertGroup(ctx, q, g); err != nil {
-		return g, err
+	return gs[0], nil
+}
+
+// ClassInput names a class or group for CreateClassesTx.
+type ClassInput struct{ Code, Name string }
+
+// CreateClassesTx creates classes or groups of one kind in one structure through q, as
+// the system, with a few multi-row statements: a feed that creates the thousands of
+// classes of an académie (each with three profile groups and six rules) would
+// otherwise cost a dozen round trips per class.
+func (s *Service) CreateClassesTx(ctx context.Context, q db.Querier, structureID, kind string, in []ClassInput) ([]Group, error) {
+	year := SchoolYear(s.now())
+	var out, rows []Group
+	var edges [][2]string
+	var staff, direction string
+	if kind == GroupClass && len(in) > 0 {
+		var err error
+		if staff, err = profileGroup(ctx, q, structureID, Personnel); err != nil {
+			return nil, err
+		}
+		if direction, err = profileGroup(ctx, q, structureID, Direction); err != nil {
+			return nil, err
+		}
 	}
-	if kind == GroupClass {
-		return g, s.createClassGroups(ctx, q, g)
+	for _, c := range in {
+		g := Group{ID: ids.New(), StructureID: structureID, Kind: kind, Code: c.Code, Name: c.Name, Communicate: commrules.NoneRel, SchoolYear: year}
+		if kind == GroupManual {
+			g.Communicate = commrules.Outgoing
+		}
+		out, rows = append(out, g), append(rows, g)
+		if kind != GroupClass {
+			continue
+		}
+		// The class's profile groups, and the default rules: its pupils and parents
+		// reach its teachers, the staff and the direction.
+		byProfile := map[string]string{}
+		for _, p := range []string{Eleve, Responsable, Enseignant} {
+			cg := Group{ID: ids.New(), StructureID: structureID, Kind: GroupClassProfile, Code: g.Code, Name: ProfileGroupName(p, g.Name),
+				Profile: p, ClassID: g.ID, Communicate: classProfileRelations[p], SchoolYear: year}
+			rows, byProfile[p] = append(rows, cg), cg.ID
+		}
+		for _, from := range []string{byProfile[Eleve], byProfile[Responsable]} {
+			for _, to := range []string{byProfile[Enseignant], staff, direction} {
+				edges = append(edges, [2]string{from, to})
+			}
+		}
 	}
-	return g, nil
+	now := s.now().UnixMilli()
+	for len(rows) > 0 {
+		n := min(len(rows), 500)
+		args := make([]any, 0, n*10)
+		for _, g := range rows[:n] {
+			args = append(args, g.ID, g.StructureID, g.Kind, g.Code, g.Name, g.Profile, nullable(g.ClassID), g.Communicate, g.SchoolYear, now)
+		}
+		_, err := q.ExecContext(ctx, `INSERT INTO groups(id, structure_id, kind, code, name, profile, class_id, communicate, school_year, created_at) VALUES `+db.Tuples(1, n, 10), args...)
+		if db.IsUniqueViolation(err) {
+			return nil, actor.Invalid("code", "directory.group_code_taken")
+		}
+		if err != nil {
+			return nil, err
+		}
+		rows = rows[n:]
+	}
+	return out, commrules.AddEdges(ctx, q, edges)
 }

@@ -427,6 +427,21 @@ func In(start, count int) string {
 	return sb.String()
 }
 
+// Tuples builds "($n,...),($m,...)" placeholders for count rows of cols values each,
+// starting at argument number start: a multi-row VALUES list.
+func Tuples(start, count, cols int) string {
+	var sb strings.Builder
+	for i := 0; i < count; i++ {
+		if i > 0 {
+			sb.WriteByte(',')
+		}
+		sb.WriteByte('(')
+		sb.WriteString(In(start+i*cols, cols))
+		sb.WriteByte(')')
+	}
+	return sb.String()
+}
+
 // Analyze refreshes the planner's statistics; call it after bulk writes (a generated
 // directory, an import), whose new row counts the planner would otherwise not know of
 // until autovacuum comes by, choosing sequential scans meanwhile.
