@@ -51,8 +51,8 @@ func (p *prescan) close() {
 	}
 }
 
-// each calls fn for every spooled record, in file order, a batch at a time: before
-// sees each batch first.
+// each calls fn for every spooled record, in file order, a batch at a time: before,
+// if not nil, sees each batch first.
 func (p *prescan) each(ctx context.Context, before func([]spooled) error, fn func(e spooled) error) error {
 	if _, err := p.spool.Seek(0, io.SeekStart); err != nil {
 		return err
@@ -71,8 +71,10 @@ func (p *prescan) each(ctx context.Context, before func([]spooled) error, fn fun
 		if ctx.Err() != nil {
 			return errCancelled
 		}
-		if err := before(batch); err != nil {
-			return err
+		if before != nil {
+			if err := before(batch); err != nil {
+				return err
+			}
 		}
 		for _, e := range batch {
 			if err := fn(e); err != nil {

@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"iter"
 	"log/slog"
 	"runtime/debug"
 	"strings"
@@ -311,22 +310,23 @@ func (r *run) person(jointure string) (*personRef, error) {
 
 // lookUp loads, in one query per few hundred, the persons a batch of records
 // names that the index of persons does not know yet, and remembers those the
-// directory does not have: without it a delta looked each person up on its own,
-// a round trip each on PostgreSQL.
-func (r *run) lookUp(records iter.Seq2[plannedFile, *Record]) error {
+// directory does not have; and what was imported of those a modification names.
+// Without it a delta looked each person up on its own, a round trip each on
+// PostgreSQL.
+func (r *run) lookUp(batch []spooled) error {
 	var todo, modified []any
 	seen := map[string]bool{}
-	for f, rec := range records {
-		switch category(f, rec) {
+	for _, e := range batch {
+		switch category(r.files[e.File], e.Rec) {
 		case CatEleve, CatPersRelEleve, CatPersEducNat:
 		default:
 			continue
 		}
-		j := recordJointure(rec)
+		j := recordJointure(e.Rec)
 		if j == "" || len(j) > maxJointure {
 			continue
 		}
-		if rec.Op == OpModify {
+		if e.Rec.Op == OpModify {
 			modified = append(modified, j)
 		}
 		if _, looked := r.persons.get(j); !looked && !seen[j] {
@@ -334,51 +334,56 @@ func (r *run) lookUp(records iter.Seq2[plannedFile, *Record]) error {
 			todo = append(todo, j)
 		}
 	}
-	// What was imported of the persons a modification names, which it applies to.
 	clear(r.stored)
-	for len(modified) > 0 {
-		n := min(len(modified), 500)
-		rows, err := r.tx.QueryContext(r.ctx, `SELECT p.external_id, a.attrs FROM persons p JOIN aaf_persons a ON a.person_id = p.id
-			WHERE p.external_id IN (`+db.In(1, n)+`)`, modified[:n]...)
-		if err != nil {
-			return err
-		}
-		for rows.Next() {
+	err := r.queryIn(`SELECT p.external_id, a.attrs FROM persons p JOIN aaf_persons a ON a.person_id = p.id WHERE p.external_id`, modified,
+		func(rows *sql.Rows) error {
 			var j, attrs string
 			if err := rows.Scan(&j, &attrs); err != nil {
-				rows.Close()
 				return err
 			}
 			r.stored[j] = attrs
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
+			return nil
+		})
+	if err != nil {
+		return err
+	}
+	err = r.queryIn(personRefSQL+` WHERE p.external_id`, todo, func(rows *sql.Rows) error {
+		p, err := scanPersonRef(r.persons, rows)
+		if err != nil {
 			return err
 		}
-		modified = modified[n:]
+		delete(seen, r.persons.jointure(p))
+		return nil
+	})
+	if err != nil {
+		return err
 	}
-	for len(todo) > 0 {
-		n := min(len(todo), 500)
-		rows, err := r.tx.QueryContext(r.ctx, personRefSQL+` WHERE p.external_id IN (`+db.In(1, n)+`)`, todo[:n]...)
+	for j := range seen {
+		r.persons.absent(j)
+	}
+	return nil
+}
+
+// queryIn runs query + " IN (keys)" for a few hundred keys at a time, and scan on
+// each row.
+func (r *run) queryIn(query string, keys []any, scan func(*sql.Rows) error) error {
+	for len(keys) > 0 {
+		n := min(len(keys), 500)
+		rows, err := r.tx.QueryContext(r.ctx, query+` IN (`+db.In(1, n)+`)`, keys[:n]...)
 		if err != nil {
 			return err
 		}
 		for rows.Next() {
-			p, err := scanPersonRef(r.persons, rows)
-			if err != nil {
+			if err := scan(rows); err != nil {
 				rows.Close()
 				return err
 			}
-			delete(seen, r.persons.jointure(p))
 		}
 		rows.Close()
 		if err := rows.Err(); err != nil {
 			return err
 		}
-		todo = todo[n:]
-	}
-	for j := range seen {
-		r.persons.absent(j)
+		keys = keys[n:]
 	}
 	return nil
 }
@@ -393,13 +398,11 @@ func (r *run) run() error {
 	var before func(i int, recs []*Record) error
 	if !r.preloaded {
 		before = func(i int, recs []*Record) error {
-			return r.lookUp(func(yield func(plannedFile, *Record) bool) {
-				for _, rec := range recs {
-					if !yield(r.files[i], rec) {
-						return
-					}
-				}
-			})
+			batch := make([]spooled, len(recs))
+			for k, rec := range recs {
+				batch[k] = spooled{File: i, Rec: rec}
+			}
+			return r.lookUp(batch)
 		}
 	}
 	err := r.im.eachRecord(r.ctx, r.rep, r.files, before, func(i int, rec *Record) error {
@@ -415,18 +418,11 @@ func (r *run) run() error {
 // runSpool applies what the prescan set aside.
 func (r *run) runSpool() error {
 	start := time.Now()
-	err := r.pre.each(r.ctx, func(batch []spooled) error {
-		if r.preloaded {
-			return nil
-		}
-		return r.lookUp(func(yield func(plannedFile, *Record) bool) {
-			for _, e := range batch {
-				if !yield(r.files[e.File], e.Rec) {
-					return
-				}
-			}
-		})
-	}, func(e spooled) error {
+	var before func([]spooled) error
+	if !r.preloaded {
+		before = r.lookUp
+	}
+	err := r.pre.each(r.ctx, before, func(e spooled) error {
 		f := r.files[e.File]
 		if e.Dup {
 			r.reject(f, e.Rec, recordJointure(e.Rec), "", duplicateReason)

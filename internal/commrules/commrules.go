@@ -228,21 +228,10 @@ func AddEdge(ctx context.Context, q db.Querier, from, to string) error {
 	return AddEdges(ctx, q, [][2]string{{from, to}})
 }
 
-// AddEdges adds many rules (from, to) with a statement per 500, for feeds that
-// create the classes of an académie.
+// AddEdges adds many rules (from, to) in a few statements, for feeds that create the
+// classes of an académie.
 func AddEdges(ctx context.Context, q db.Querier, edges [][2]string) error {
 	now := time.Now().UnixMilli()
-	for len(edges) > 0 {
-		n := min(len(edges), 500)
-		args := make([]any, 0, n*3)
-		for _, e := range edges[:n] {
-			args = append(args, e[0], e[1], now)
-		}
-		if _, err := q.ExecContext(ctx, `INSERT INTO comm_rules(from_group, to_group, created_at) VALUES `+db.Tuples(1, n, 3)+`
-			ON CONFLICT (from_group, to_group) DO NOTHING`, args...); err != nil {
-			return err
-		}
-		edges = edges[n:]
-	}
-	return nil
+	return db.InsertRows(ctx, q, `INSERT INTO comm_rules(from_group, to_group, created_at)`, `ON CONFLICT (from_group, to_group) DO NOTHING`,
+		3, len(edges), func(i int) []any { return []any{edges[i][0], edges[i][1], now} })
 }

@@ -599,20 +599,16 @@ func (s *Service) CreateClassesTx(ctx context.Context, q db.Querier, structureID
 		}
 	}
 	now := s.now().UnixMilli()
-	for len(rows) > 0 {
-		n := min(len(rows), 500)
-		args := make([]any, 0, n*10)
-		for _, g := range rows[:n] {
-			args = append(args, g.ID, g.StructureID, g.Kind, g.Code, g.Name, g.Profile, nullable(g.ClassID), g.Communicate, g.SchoolYear, now)
-		}
-		_, err := q.ExecContext(ctx, `INSERT INTO groups(id, structure_id, kind, code, name, profile, class_id, communicate, school_year, created_at) VALUES `+db.Tuples(1, n, 10), args...)
-		if db.IsUniqueViolation(err) {
-			return nil, actor.Invalid("code", "directory.group_code_taken")
-		}
-		if err != nil {
-			return nil, err
-		}
-		rows = rows[n:]
+	err := db.InsertRows(ctx, q, `INSERT INTO groups(id, structure_id, kind, code, name, profile, class_id, communicate, school_year, created_at)`, ``,
+		10, len(rows), func(i int) []any {
+			g := rows[i]
+			return []any{g.ID, g.StructureID, g.Kind, g.Code, g.Name, g.Profile, nullable(g.ClassID), g.Communicate, g.SchoolYear, now}
+		})
+	if db.IsUniqueViolation(err) {
+		return nil, actor.Invalid("code", "directory.group_code_taken")
+	}
+	if err != nil {
+		return nil, err
 	}
 	return out, commrules.AddEdges(ctx, q, edges)
 }

@@ -427,20 +427,34 @@ func In(start, count int) string {
 	return sb.String()
 }
 
-// Tuples builds "($n,...),($m,...)" placeholders for count rows of cols values each,
-// starting at argument number start: a multi-row VALUES list.
-func Tuples(start, count, cols int) string {
-	var sb strings.Builder
-	for i := 0; i < count; i++ {
-		if i > 0 {
-			sb.WriteByte(',')
+// InsertRows inserts n rows of cols values each with multi-row statements,
+// insert + "VALUES (...),(...)" + tail, a statement per few hundred values (SQLite
+// resolves each numbered parameter by a search of those before it, so a statement
+// of thousands of them costs more than it saves). row(i) returns row i's values.
+func InsertRows(ctx context.Context, q Querier, insert, tail string, cols, n int, row func(i int) []any) error {
+	per := max(1, maxInsertArgs/cols)
+	for start := 0; start < n; start += per {
+		count := min(per, n-start)
+		args := make([]any, 0, count*cols)
+		var sb strings.Builder
+		sb.WriteString(insert + " VALUES ")
+		for i := 0; i < count; i++ {
+			if i > 0 {
+				sb.WriteByte(',')
+			}
+			sb.WriteString("(" + In(1+i*cols, cols) + ")")
+			args = append(args, row(start+i)...)
 		}
-		sb.WriteByte('(')
-		sb.WriteString(In(start+i*cols, cols))
-		sb.WriteByte(')')
+		sb.WriteString(" " + tail)
+		if _, err := q.ExecContext(ctx, sb.String(), args...); err != nil {
+			return err
+		}
 	}
-	return sb.String()
+	return nil
 }
+
+// maxInsertArgs bounds the values of one InsertRows statement.
+const maxInsertArgs = 900
 
 // Analyze refreshes the planner's statistics; call it after bulk writes (a generated
 // directory, an import), whose new row counts the planner would otherwise not know of

@@ -3,6 +3,7 @@ package db
 import (
 	"context"
 	"database/sql"
+	"fmt"
 	"os"
 	"reflect"
 	"testing"
@@ -193,5 +194,30 @@ func TestReadAllGivesTheConnectionItsCacheBack(t *testing.T) {
 	}
 	if during != -2048 || after != -sqliteCacheKiB {
 		t.Fatalf("cache pendant %d, après %d", during, after)
+	}
+}
+
+func TestInsertRowsSplitsLongLists(t *testing.T) {
+	ctx := context.Background()
+	d := ForTest(t)
+	if _, err := d.ExecContext(ctx, `CREATE TABLE r (a INTEGER PRIMARY KEY, b TEXT NOT NULL)`); err != nil {
+		t.Fatal(err)
+	}
+	// More rows than one statement takes (maxInsertArgs / 2), and one already there.
+	if _, err := d.ExecContext(ctx, `INSERT INTO r VALUES (7, 'déjà')`); err != nil {
+		t.Fatal(err)
+	}
+	n := maxInsertArgs
+	err := InsertRows(ctx, d, `INSERT INTO r(a, b)`, `ON CONFLICT DO NOTHING`, 2, n, func(i int) []any { return []any{i, fmt.Sprint("ligne ", i)} })
+	if err != nil {
+		t.Fatal(err)
+	}
+	var count int
+	var seven, last string
+	if err := d.QueryRowContext(ctx, `SELECT COUNT(*), (SELECT b FROM r WHERE a = 7), (SELECT b FROM r WHERE a = $1) FROM r`, n-1).Scan(&count, &seven, &last); err != nil {
+		t.Fatal(err)
+	}
+	if count != n || seven != "déjà" || last != fmt.Sprint("ligne ", n-1) {
+		t.Fatalf("%d lignes, %q, %q", count, seven, last)
 	}
 }
