@@ -445,6 +445,35 @@ func TestSuccessiveModificationsOfOnePerson(t *testing.T) {
 	}
 }
 
+// A modification that does not change what the person's row holds (a pupil moved to
+// another class) leaves the row alone: not written again, an address an
+// administrator set kept; one that changes it writes it.
+func TestModificationWritesThePersonOnlyWhenItChanges(t *testing.T) {
+	e := setup(t)
+	e.importDir(t, write(t, baseExport(t, "20260901")))
+	if _, err := e.d.ExecContext(e.ctx, `UPDATE persons SET email = 'eloise@college.test', updated_at = 1 WHERE external_id = 'E1'`); err != nil {
+		t.Fatal(err)
+	}
+	row := func() string {
+		return e.str(t, `SELECT first_name || ' ' || email || ' ' || CAST(updated_at AS TEXT) FROM persons WHERE external_id = 'E1'`)
+	}
+	e.importDir(t, write(t, map[string]string{
+		"ENT_Delta_20260910_Eleve_0000.xml": doc(rec("modifyRequest", "Eleve", "E1", a{"ENTEleveClasses", "100$3B"})),
+	}))
+	if got := row(); got != "Éloïse eloise@college.test 1" {
+		t.Errorf("après un changement de classe : %q", got)
+	}
+	if got := e.situation(t, "E1"); !strings.Contains(got, "classes=3B ") {
+		t.Errorf("E1 : %s", got)
+	}
+	e.importDir(t, write(t, map[string]string{
+		"ENT_Delta_20260911_Eleve_0000.xml": doc(rec("modifyRequest", "Eleve", "E1", a{"ENTPersonPrenom", "Élise"})),
+	}))
+	if got := row(); !strings.HasPrefix(got, "Élise ") || strings.HasSuffix(got, " 1") {
+		t.Errorf("après un changement de prénom : %q", got)
+	}
+}
+
 func TestBadRecordsAreRejectedWithTheirReason(t *testing.T) {
 	e := setup(t)
 	files := baseExport(t, "20260901")

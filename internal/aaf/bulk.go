@@ -24,11 +24,16 @@ type batch struct {
 	// list of names, which costs a scan per parameter and makes a statement of
 	// thousands of parameters quadratic; positional ones are bound directly.
 	qmark bool
+	every bool // each row must be written: fewer is an error
 	args  []any
 	n     int
 	stmt  *sql.Stmt
 	spent time.Duration // in the database, for the debug log
 }
+
+// onConflictNothing ends the inserts whose rows may already be there (written as
+// INSERT OR IGNORE on SQLite: db.Dialect.IgnoringConflicts).
+const onConflictNothing = ` ON CONFLICT DO NOTHING`
 
 // maxArgs stays under SQLite's 32,766 variables and PostgreSQL's 65,535.
 const maxArgs = 30000
@@ -85,22 +90,36 @@ func (b *batch) flush(ctx context.Context, tx *sql.Tx) error {
 	var err error
 	start := time.Now()
 	defer func() { b.spent += time.Since(start) }()
+	var res sql.Result
 	if b.n == b.rows {
 		if b.stmt == nil {
 			if b.stmt, err = tx.PrepareContext(ctx, b.query(b.rows)); err != nil {
 				return err
 			}
 		}
-		_, err = b.stmt.ExecContext(ctx, b.args...)
+		res, err = b.stmt.ExecContext(ctx, b.args...)
 	} else {
-		_, err = tx.ExecContext(ctx, b.query(b.n), b.args...)
+		res, err = tx.ExecContext(ctx, b.query(b.n), b.args...)
+	}
+	if err == nil && b.every {
+		var n int64
+		if n, err = res.RowsAffected(); err == nil && n != int64(b.n) {
+			err = fmt.Errorf("%d lignes écrites sur %d (conflit)", n, b.n)
+		}
 	}
 	if err != nil {
-		return fmt.Errorf("%s… : %w", strings.Fields(b.head)[0]+" "+strings.Join(strings.Fields(b.head)[1:3], " "), err)
+		return fmt.Errorf("%s… : %w", b.label(), err)
 	}
 	clear(b.args)
 	b.args, b.n = b.args[:0], 0
 	return nil
+}
+
+// label is the start of the batch's statement, for the debug log and errors:
+// "INSERT INTO persons(id,", "DELETE FROM teaching".
+func (b *batch) label() string {
+	words := strings.Fields(strings.Replace(b.head, " OR IGNORE", "", 1))
+	return strings.Join(words[:min(3, len(words))], " ")
 }
 
 func (b *batch) close() {
@@ -143,7 +162,8 @@ func isAAFGroup(year string) string {
 
 func newBulk(tx *sql.Tx, dialect db.Dialect, year string) *bulk {
 	b := &bulk{tx: tx,
-		persons: newBatch(`INSERT INTO persons(id, external_id, login, first_name, last_name, first_key, last_key, profile, email, birth_date, state, created_at, updated_at) VALUES `, ``, 13, true),
+		persons: newBatch(`INSERT INTO persons(id, external_id, login, first_name, last_name, first_key, last_key, profile, email, birth_date, state, created_at, updated_at) VALUES `,
+			``, 13, true),
 
 		delStructures: newBatch(`DELETE FROM person_structures WHERE person_id IN (`, `) AND structure_id IN `+aafStructures, 1, false),
 		// Not "group_id IN (the groups)": SQLite would look every pair of a listed
@@ -157,25 +177,53 @@ func newBulk(tx *sql.Tx, dialect db.Dialect, year string) *bulk {
 		delTeaching: newBatch(`DELETE FROM teaching WHERE teacher_id IN (`,
 			`) AND EXISTS (SELECT 1 FROM groups g WHERE g.id = teaching.group_id AND `+isAAFGroup(year)+`)`, 1, false),
 
-		structures: newBatch(`INSERT INTO person_structures(person_id, structure_id) VALUES `, ` ON CONFLICT DO NOTHING`, 2, true),
-		members:    newBatch(`INSERT INTO group_members(group_id, person_id, source) VALUES `, ` ON CONFLICT DO NOTHING`, 3, true),
-		functions:  newBatch(`INSERT INTO person_functions(person_id, structure_id, code, label) VALUES `, ` ON CONFLICT DO NOTHING`, 4, true),
-		teaching:   newBatch(`INSERT INTO teaching(teacher_id, group_id, subject_id) VALUES `, ` ON CONFLICT DO NOTHING`, 3, true),
-		aafPersons: newBatch(`INSERT INTO aaf_persons(person_id, category, checksum, structures, attrs, updated_at) VALUES `,
+		structures: newBatch(`INSERT INTO person_structures(person_id, structure_id) VALUES `, onConflictNothing, 2, true),
+		members:    newBatch(`INSERT INTO group_members(group_id, person_id, source) VALUES `, onConflictNothing, 3, true),
+		functions:  newBatch(`INSERT INTO person_functions(person_id, structure_id, code, label) VALUES `, onConflictNothing, 4, true),
+		teaching:   newBatch(`INSERT INTO teaching(teacher_id, group_id, subject_id) VALUES `, onConflictNothing, 3, true),
+		aafPersons: newBatch(insertAAFPersons,
 			` ON CONFLICT (person_id) DO UPDATE SET category = excluded.category, checksum = excluded.checksum,
 			structures = excluded.structures, attrs = excluded.attrs, updated_at = excluded.updated_at`, 6, true),
 
-		touched:   newBatch(`INSERT INTO aaf_work_touched(person_id) VALUES `, ` ON CONFLICT DO NOTHING`, 1, true),
-		owners:    newBatch(`INSERT INTO aaf_work_owners(person_id) VALUES `, ` ON CONFLICT DO NOTHING`, 1, true),
-		workLinks: newBatch(`INSERT INTO aaf_work_links(parent_ext, child_ext) VALUES `, ` ON CONFLICT DO NOTHING`, 2, true),
-		missing:   newBatch(`INSERT INTO aaf_work_missing(person_id) VALUES `, ` ON CONFLICT DO NOTHING`, 1, true),
+		touched:   newBatch(`INSERT INTO aaf_work_touched(person_id) VALUES `, onConflictNothing, 1, true),
+		owners:    newBatch(`INSERT INTO aaf_work_owners(person_id) VALUES `, onConflictNothing, 1, true),
+		workLinks: newBatch(`INSERT INTO aaf_work_links(parent_ext, child_ext) VALUES `, onConflictNothing, 2, true),
+		missing:   newBatch(`INSERT INTO aaf_work_missing(person_id) VALUES `, onConflictNothing, 1, true),
 	}
 	b.order = []*batch{b.persons, b.delStructures, b.delMembers, b.delFunctions, b.delTeaching,
 		b.structures, b.members, b.functions, b.teaching, b.aafPersons, b.touched, b.owners, b.workLinks, b.missing}
+	b.persons.strict(dialect)
 	for _, x := range b.order {
 		x.qmark = dialect == db.SQLite
+		if x.tail == onConflictNothing && dialect == db.SQLite {
+			x.head, x.tail = dialect.IgnoringConflicts(x.head+x.tail), ""
+		}
 	}
 	return b
+}
+
+const insertAAFPersons = `INSERT INTO aaf_persons(person_id, category, checksum, structures, attrs, updated_at) VALUES `
+
+// firstImport makes the batches fit a first import, whose persons are all new: what
+// was imported of each is inserted, not upserted (an upsert may fail half-way, and
+// SQLite keeps a statement journal for it: see db.Dialect.IgnoringConflicts), and
+// every row must be written.
+func (b *bulk) firstImport(dialect db.Dialect) {
+	b.aafPersons.head, b.aafPersons.tail = insertAAFPersons, ""
+	b.aafPersons.strict(dialect)
+}
+
+// strict makes a plain INSERT batch one whose every row must be written: a
+// conflict, which the import's own checks rule out, fails the import. On SQLite
+// it is written INSERT OR IGNORE and the rows written are counted, which spares
+// it the statement journal (db.Dialect.IgnoringConflicts); PostgreSQL fails the
+// plain insert itself (an ON CONFLICT clause would make it check every unique
+// index before each row, a cost the persons of a first import need not pay).
+func (b *batch) strict(dialect db.Dialect) {
+	if dialect == db.SQLite {
+		b.head = dialect.IgnoringConflicts(b.head + onConflictNothing)
+	}
+	b.every = true
 }
 
 // add queues a row, flushing everything first if that batch is full.
@@ -203,7 +251,7 @@ func (b *bulk) flush(ctx context.Context) error {
 func (b *bulk) logSpent() {
 	for _, x := range b.order {
 		if x.spent > 0 {
-			slog.Debug("import AAF", "instruction", strings.Join(strings.Fields(x.head)[:3], " "), "durée", x.spent)
+			slog.Debug("import AAF", "instruction", x.label(), "durée", x.spent)
 		}
 	}
 }

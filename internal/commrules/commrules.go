@@ -178,7 +178,7 @@ func (e *Engine) changeRule(ctx context.Context, a actor.Actor, from, to string,
 	return e.db.Tx(ctx, func(tx *sql.Tx) error {
 		if add {
 			action = "commrule.add"
-			err = AddEdge(ctx, tx, from, to)
+			err = AddEdge(ctx, tx, e.db.Dialect, from, to)
 		} else {
 			_, err = tx.ExecContext(ctx, `DELETE FROM comm_rules WHERE from_group=$1 AND to_group=$2`, from, to)
 		}
@@ -224,14 +224,14 @@ func (e *Engine) groupStructure(ctx context.Context, groupID string) (string, er
 
 // AddEdge inserts an edge through q, ignoring one that exists. The directory uses it
 // to lay the default rules when it creates a structure or a class.
-func AddEdge(ctx context.Context, q db.Querier, from, to string) error {
-	return AddEdges(ctx, q, [][2]string{{from, to}})
+func AddEdge(ctx context.Context, q db.Querier, d db.Dialect, from, to string) error {
+	return AddEdges(ctx, q, d, [][2]string{{from, to}})
 }
 
 // AddEdges adds many rules (from, to) in a few statements, for feeds that create the
-// classes of an académie.
-func AddEdges(ctx context.Context, q db.Querier, edges [][2]string) error {
+// classes of an académie; d is the dialect of q's database.
+func AddEdges(ctx context.Context, q db.Querier, d db.Dialect, edges [][2]string) error {
 	now := time.Now().UnixMilli()
-	return db.InsertRows(ctx, q, `INSERT INTO comm_rules(from_group, to_group, created_at)`, `ON CONFLICT (from_group, to_group) DO NOTHING`,
+	return d.InsertRows(ctx, q, `INSERT INTO comm_rules(from_group, to_group, created_at)`, `ON CONFLICT (from_group, to_group) DO NOTHING`,
 		3, len(edges), func(i int) []any { return []any{edges[i][0], edges[i][1], now} })
 }

@@ -47,7 +47,7 @@ func (s *Service) RebuildPersons(ctx context.Context, q db.Querier, idsSQL strin
 		into = `group_members_wanted(group_id, person_id) SELECT group_id, person_id FROM (`
 	}
 	for _, rule := range autoMembershipRules(idsSQL) {
-		if _, err := q.ExecContext(ctx, `INSERT INTO `+into+rule+`) r WHERE true ON CONFLICT DO NOTHING`, args...); err != nil {
+		if _, err := q.ExecContext(ctx, s.db.Dialect.IgnoringConflicts(`INSERT INTO `+into+rule+`) r WHERE true ON CONFLICT DO NOTHING`), args...); err != nil {
 			return err
 		}
 	}
@@ -58,10 +58,13 @@ func (s *Service) RebuildPersons(ctx context.Context, q db.Querier, idsSQL strin
 		AND NOT EXISTS (SELECT 1 FROM group_members_wanted w WHERE w.group_id = group_members.group_id AND w.person_id = group_members.person_id)`, args...); err != nil {
 		return err
 	}
-	// A direct membership stays direct (ON CONFLICT): a feed or an administrator put the person there.
+	// A direct membership stays direct (ON CONFLICT): a feed or an administrator put
+	// the person there. In key order, the rows of one group go to the same pages of
+	// the primary key one after the other (SQLite reads the work table in that order
+	// anyway).
 	for _, st := range []string{
-		`INSERT INTO group_members(group_id, person_id, source) SELECT group_id, person_id, 'auto' FROM group_members_wanted
-		 WHERE true ON CONFLICT (group_id, person_id) DO NOTHING`,
+		s.db.Dialect.IgnoringConflicts(`INSERT INTO group_members(group_id, person_id, source) SELECT group_id, person_id, 'auto' FROM group_members_wanted
+		 WHERE true ORDER BY group_id, person_id ON CONFLICT DO NOTHING`),
 		`DELETE FROM group_members_wanted`,
 	} {
 		if _, err := q.ExecContext(ctx, st); err != nil {

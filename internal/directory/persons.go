@@ -599,7 +599,7 @@ func (s *Service) CreateClassesTx(ctx context.Context, q db.Querier, structureID
 		}
 	}
 	now := s.now().UnixMilli()
-	err := db.InsertRows(ctx, q, `INSERT INTO groups(id, structure_id, kind, code, name, profile, class_id, communicate, school_year, created_at)`, ``,
+	err := s.db.Dialect.InsertRows(ctx, q, `INSERT INTO groups(id, structure_id, kind, code, name, profile, class_id, communicate, school_year, created_at)`, ``,
 		10, len(rows), func(i int) []any {
 			g := rows[i]
 			return []any{g.ID, g.StructureID, g.Kind, g.Code, g.Name, g.Profile, nullable(g.ClassID), g.Communicate, g.SchoolYear, now}
@@ -610,5 +610,5 @@ func (s *Service) CreateClassesTx(ctx context.Context, q db.Querier, structureID
 	if err != nil {
 		return nil, err
 	}
-	return out, commrules.AddEdges(ctx, q, edges)
+	return out, commrules.AddEdges(ctx, q, s.db.Dialect, edges)
 }

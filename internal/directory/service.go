@@ -281,7 +281,7 @@ func (s *Service) createStructureGroups(ctx context.Context, q db.Querier, st St
 	for _, from := range []string{Enseignant, Personnel, Direction} {
 		for _, to := range []string{Eleve, Responsable, Enseignant, Personnel, Direction} {
 			if from != to {
-				if err := commrules.AddEdge(ctx, q, g[from], g[to]); err != nil {
+				if err := commrules.AddEdge(ctx, q, s.db.Dialect, g[from], g[to]); err != nil {
 					return err
 				}
 			}

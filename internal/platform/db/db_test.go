@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"reflect"
+	"strings"
 	"testing"
 	"testing/fstest"
 )
@@ -208,7 +209,7 @@ func TestInsertRowsSplitsLongLists(t *testing.T) {
 		t.Fatal(err)
 	}
 	n := maxInsertArgs
-	err := InsertRows(ctx, d, `INSERT INTO r(a, b)`, `ON CONFLICT DO NOTHING`, 2, n, func(i int) []any { return []any{i, fmt.Sprint("ligne ", i)} })
+	err := d.Dialect.InsertRows(ctx, d, `INSERT INTO r(a, b)`, `ON CONFLICT DO NOTHING`, 2, n, func(i int) []any { return []any{i, fmt.Sprint("ligne ", i)} })
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -219,5 +220,63 @@ func TestInsertRowsSplitsLongLists(t *testing.T) {
 	}
 	if count != n || seven != "déjà" || last != fmt.Sprint("ligne ", n-1) {
 		t.Fatalf("%d lignes, %q, %q", count, seven, last)
+	}
+}
+
+func TestIgnoringConflicts(t *testing.T) {
+	for in, want := range map[string]string{
+		"INSERT INTO t(a) VALUES ($1) ON CONFLICT DO NOTHING":                                "INSERT OR IGNORE INTO t(a) VALUES ($1) ",
+		"\n\tINSERT INTO t(a)\n\t\tSELECT a FROM u WHERE true\n\t\tON CONFLICT DO NOTHING\n": "INSERT OR IGNORE INTO t(a)\n\t\tSELECT a FROM u WHERE true\n\t\t",
+	} {
+		if got := SQLite.IgnoringConflicts(in); got != want {
+			t.Errorf("SQLite : %q → %q, attendu %q", in, got, want)
+		}
+		if got := Postgres.IgnoringConflicts(in); got != in {
+			t.Errorf("PostgreSQL : %q → %q", in, got)
+		}
+	}
+	for _, bad := range []string{"INSERT INTO t(a) VALUES ($1)", "UPDATE t SET a = 1 ON CONFLICT DO NOTHING", "INSERT INTO t(a) SELECT xON CONFLICT DO NOTHING"} {
+		func() {
+			defer func() {
+				if recover() == nil {
+					t.Errorf("%q : une instruction qui n'ignore pas les conflits doit être refusée", bad)
+				}
+			}()
+			SQLite.IgnoringConflicts(bad)
+		}()
+	}
+}
+
+// A row that breaks a foreign key, written by a statement made with
+// IgnoringConflicts in a transaction that defers its foreign keys, fails the
+// transaction: nothing of it is kept, on either engine.
+func TestDeferredForeignKeysFailTheCommit(t *testing.T) {
+	ctx := context.Background()
+	d := ForTest(t)
+	for _, q := range []string{`CREATE TABLE parent (id TEXT PRIMARY KEY)`,
+		`CREATE TABLE child (id TEXT PRIMARY KEY, parent_id TEXT NOT NULL REFERENCES parent(id))`,
+		`INSERT INTO parent VALUES ('p')`} {
+		if _, err := d.ExecContext(ctx, q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var insertErr error
+	err := d.Tx(ctx, func(tx *sql.Tx) error {
+		if err := d.Dialect.DeferForeignKeys(ctx, tx); err != nil {
+			return err
+		}
+		_, insertErr = tx.ExecContext(ctx, d.Dialect.IgnoringConflicts(`INSERT INTO child(id, parent_id)
+			SELECT 'a', 'p' UNION ALL SELECT 'b', 'personne' ON CONFLICT DO NOTHING`))
+		return insertErr
+	})
+	if err == nil || !strings.Contains(strings.ToLower(err.Error()), "foreign key") {
+		t.Fatalf("erreur %v, attendu : clé étrangère", err)
+	}
+	if d.Dialect == SQLite && insertErr != nil {
+		t.Errorf("SQLite : l'insertion échoue d'elle-même (%v) : la vérification devait attendre la validation", insertErr)
+	}
+	var n int
+	if err := d.QueryRowContext(ctx, `SELECT COUNT(*) FROM child`).Scan(&n); err != nil || n != 0 {
+		t.Fatalf("%d lignes gardées (%v)", n, err)
 	}
 }
