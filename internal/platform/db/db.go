@@ -167,12 +167,20 @@ type Beginner interface {
 	BeginTx(ctx context.Context, opts *sql.TxOptions) (*sql.Tx, error)
 }
 
-// TxOn is Tx on a Beginner.
+// TxOn is Tx on a Beginner. A panic in fn rolls the transaction back before it goes
+// on: left open, it would keep its connection, and on SQLite the database's only
+// writer, for good.
 func TxOn(ctx context.Context, b Beginner, fn func(tx *sql.Tx) error) error {
 	tx, err := b.BeginTx(ctx, nil)
 	if err != nil {
 		return err
 	}
+	defer func() {
+		if p := recover(); p != nil {
+			_ = tx.Rollback()
+			panic(p)
+		}
+	}()
 	if err := fn(tx); err != nil {
 		_ = tx.Rollback()
 		return err

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 	"testing/fstest"
+	"time"
 )
 
 func TestSplitStatementsKeepsTriggersAndFunctionsWhole(t *testing.T) {
@@ -278,5 +279,41 @@ func TestDeferredForeignKeysFailTheCommit(t *testing.T) {
 	var n int
 	if err := d.QueryRowContext(ctx, `SELECT COUNT(*) FROM child`).Scan(&n); err != nil || n != 0 {
 		t.Fatalf("%d lignes gardées (%v)", n, err)
+	}
+}
+
+// A panic inside a transaction rolls it back: the next transaction writes at once
+// (on SQLite, an abandoned one would hold the only writer until the process ends).
+func TestPanicInTransactionRollsBack(t *testing.T) {
+	ctx := context.Background()
+	d := ForTest(t)
+	if _, err := d.ExecContext(ctx, `CREATE TABLE p (a INTEGER PRIMARY KEY)`); err != nil {
+		t.Fatal(err)
+	}
+	func() {
+		defer func() {
+			if recover() == nil {
+				t.Fatal("la panique doit être transmise")
+			}
+		}()
+		_ = d.Tx(ctx, func(tx *sql.Tx) error {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO p VALUES (1)`); err != nil {
+				return err
+			}
+			panic("erreur de programmation")
+		})
+	}()
+	wctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+	defer cancel()
+	err := d.Tx(wctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(wctx, `INSERT INTO p VALUES (2)`)
+		return err
+	})
+	if err != nil {
+		t.Fatalf("transaction suivante : %v", err)
+	}
+	var n int
+	if err := d.QueryRowContext(ctx, `SELECT COUNT(*) FROM p`).Scan(&n); err != nil || n != 1 {
+		t.Fatalf("%d lignes (%v) : la ligne de la transaction interrompue doit être annulée", n, err)
 	}
 }
