@@ -16,19 +16,16 @@ import (
 // once for the full size, is what makes a million-person import a matter of seconds
 // on PostgreSQL, where every statement is a round trip, and cheaper on SQLite too.
 type batch struct {
-	head, tail string // text before the placeholders and after them
-	cols       int    // arguments per row
-	tuples     bool   // rows are "($1,$2)" tuples (INSERT) rather than bare "$1" (IN lists)
-	rows       int    // rows per full statement
-	// qmark writes "?" placeholders: SQLite looks a "$n" parameter's number up in a
-	// list of names, which costs a scan per parameter and makes a statement of
-	// thousands of parameters quadratic; positional ones are bound directly.
-	qmark bool
-	every bool // each row must be written: fewer is an error
-	args  []any
-	n     int
-	stmt  *sql.Stmt
-	spent time.Duration // in the database, for the debug log
+	head, tail string     // text before the placeholders and after them
+	cols       int        // arguments per row
+	tuples     bool       // rows are "($1,$2)" tuples (INSERT) rather than bare "$1" (IN lists)
+	rows       int        // rows per full statement
+	dialect    db.Dialect // its placeholders (db.Dialect.In)
+	every      bool       // each row must be written: fewer is an error
+	args       []any
+	n          int
+	stmt       *sql.Stmt
+	spent      time.Duration // in the database, for the debug log
 }
 
 // onConflictNothing ends the inserts whose rows may already be there (written as
@@ -49,28 +46,14 @@ func newBatch(head, tail string, cols int, tuples bool) *batch {
 func (b *batch) query(n int) string {
 	var sb strings.Builder
 	sb.WriteString(b.head)
-	arg := 1
-	for i := 0; i < n; i++ {
+	if !b.tuples {
+		sb.WriteString(b.dialect.In(1, n*b.cols))
+	}
+	for i := 0; b.tuples && i < n; i++ {
 		if i > 0 {
 			sb.WriteByte(',')
 		}
-		if b.tuples {
-			sb.WriteByte('(')
-		}
-		for c := 0; c < b.cols; c++ {
-			if c > 0 {
-				sb.WriteByte(',')
-			}
-			if b.qmark {
-				sb.WriteByte('?')
-			} else {
-				fmt.Fprintf(&sb, "$%d", arg)
-			}
-			arg++
-		}
-		if b.tuples {
-			sb.WriteByte(')')
-		}
+		sb.WriteString("(" + b.dialect.In(1+i*b.cols, b.cols) + ")")
 	}
 	sb.WriteString(b.tail)
 	return sb.String()
@@ -194,7 +177,7 @@ func newBulk(tx *sql.Tx, dialect db.Dialect, year string) *bulk {
 		b.structures, b.members, b.functions, b.teaching, b.aafPersons, b.touched, b.owners, b.workLinks, b.missing}
 	b.persons.strict(dialect)
 	for _, x := range b.order {
-		x.qmark = dialect == db.SQLite
+		x.dialect = dialect
 		if x.tail == onConflictNothing && dialect == db.SQLite {
 			x.head, x.tail = dialect.IgnoringConflicts(x.head+x.tail), ""
 		}

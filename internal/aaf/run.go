@@ -372,7 +372,7 @@ func (r *run) lookUp(batch []spooled) error {
 func (r *run) queryIn(query string, keys []any, scan func(*sql.Rows) error) error {
 	for len(keys) > 0 {
 		n := min(len(keys), 500)
-		rows, err := r.tx.QueryContext(r.ctx, query+` IN (`+db.In(1, n)+`)`, keys[:n]...)
+		rows, err := r.tx.QueryContext(r.ctx, query+` IN (`+r.im.db.Dialect.In(1, n)+`)`, keys[:n]...)
 		if err != nil {
 			return err
 		}
@@ -1294,12 +1294,11 @@ func (r *run) responsables() error {
 	// hundreds of thousands of responsables.
 	touchedResp := `(SELECT t.person_id FROM aaf_work_touched t CROSS JOIN persons p WHERE p.id = t.person_id AND p.profile = 'Responsable')`
 	if r.first() {
+		// Every responsable, none of whom has a structure yet.
 		touchedResp = `(SELECT id FROM persons WHERE profile = 'Responsable')`
-	}
-	// The structures a responsable keeps stay as they are; only those none of their
-	// children is in any more are deleted. A first import's responsables have none
-	// yet.
-	if !r.first() {
+	} else {
+		// The structures a responsable keeps stay as they are; only those none of
+		// their children is in any more are deleted.
 		if _, err := r.exec(`DELETE FROM person_structures WHERE person_id IN ` + touchedResp + ` AND structure_id IN ` + aafStructures + `
 			AND NOT EXISTS (SELECT 1 FROM person_links l JOIN person_structures ps ON ps.person_id = l.child_id
 				WHERE l.parent_id = person_structures.person_id AND ps.structure_id = person_structures.structure_id)`); err != nil {

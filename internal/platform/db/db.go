@@ -473,11 +473,20 @@ func In(start, count int) string {
 	return sb.String()
 }
 
+// In is In written for this dialect: on SQLite, count "?" placeholders, bound by
+// position. SQLite takes "$n" for a name, looked up among those before it, which
+// makes a statement of hundreds of them quadratic to prepare (3 s of the first
+// import of a million persons, for its classes alone).
+func (d Dialect) In(start, count int) string {
+	if d == SQLite {
+		return strings.TrimSuffix(strings.Repeat("?,", count), ",")
+	}
+	return In(start, count)
+}
+
 // InsertRows inserts n rows of cols values each with multi-row statements,
-// insert + "VALUES (...),(...)" + tail, a statement per few hundred values. row(i)
-// returns row i's values. On SQLite the placeholders are "?": SQLite takes "$n" for a
-// name, looked up among those before it, which made the statements of a large
-// feed's classes quadratic (3 s of a million-person import).
+// insert + "VALUES (...),(...)" + tail, a statement per few hundred values (Dialect.In).
+// row(i) returns row i's values.
 func (d Dialect) InsertRows(ctx context.Context, q Querier, insert, tail string, cols, n int, row func(i int) []any) error {
 	per := max(1, maxInsertArgs/cols)
 	for start := 0; start < n; start += per {
@@ -489,11 +498,7 @@ func (d Dialect) InsertRows(ctx context.Context, q Querier, insert, tail string,
 			if i > 0 {
 				sb.WriteByte(',')
 			}
-			if d == SQLite {
-				sb.WriteString("(" + strings.Repeat("?,", cols-1) + "?)")
-			} else {
-				sb.WriteString("(" + In(1+i*cols, cols) + ")")
-			}
+			sb.WriteString("(" + d.In(1+i*cols, cols) + ")")
 			args = append(args, row(start+i)...)
 		}
 		sb.WriteString(" " + tail)
