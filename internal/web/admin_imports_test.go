@@ -59,7 +59,8 @@ func TestImportReportsInConsole(t *testing.T) {
 	}
 	resp, body = super.Get(link[1])
 	status(t, resp, body, http.StatusOK)
-	has(t, body, "Rapport d'import", "Rejeté", "E2", "date de naissance invalide : 31/02/2013", "ENT_Complet_20260901_Eleve_0000.xml")
+	has(t, body, "Rapport d'import", "Rejeté", "E2", "date de naissance invalide : 31/02/2013", "ENT_Complet_20260901_Eleve_0000.xml",
+		"ENT_Complet_20260901_Eleve_0000.xml</code> — 2 enregistrements<", "ENT_Complet_20260901_EtabEducNat_0000.xml</code> — 1 enregistrement<")
 
 	// The collège's head (a local administrator) sees the import that covered it,
 	// without the deployment-wide rollover.
