@@ -128,10 +128,15 @@ type bulk struct {
 	touched, owners, workLinks, missing *batch
 }
 
-// aafStructures are the structures the AAF feeds (they have a jointure): an import
-// rewrites a person's relations there and leaves alone those a local administrator
-// made in other structures.
-const aafStructures = `(SELECT id FROM structures WHERE external_id IS NOT NULL)`
+// inAAFStructure is the condition that the structure col names is one the AAF feeds
+// (it has a jointure): an import rewrites a person's relations there and leaves alone
+// those a local administrator made in other structures. A correlated EXISTS, not
+// "col IN (the structures)": beside "person_id IN (...)", SQLite would walk the index
+// (structure_id, person_id) for every pair of a listed person and an AAF structure,
+// millions of probes for a delta, instead of the listed persons' rows.
+func inAAFStructure(col string) string {
+	return `EXISTS (SELECT 1 FROM structures s WHERE s.id = ` + col + ` AND s.external_id IS NOT NULL)`
+}
 
 // isAAFGroup is the condition on a group g that an import rewrites the members and
 // teachers of: the classes and teaching groups of the school year in the AAF's
@@ -140,7 +145,7 @@ const aafStructures = `(SELECT id FROM structures WHERE external_id IS NOT NULL)
 func isAAFGroup(year string) string {
 	// The year is made by directory.SchoolYear: digits and a dash, never user input.
 	return `g.kind IN ('class','group') AND g.school_year = '` + strings.ReplaceAll(year, "'", "") +
-		`' AND NOT g.archived AND g.structure_id IN ` + aafStructures
+		`' AND NOT g.archived AND ` + inAAFStructure("g.structure_id")
 }
 
 func newBulk(tx *sql.Tx, dialect db.Dialect, year string) *bulk {
@@ -148,13 +153,13 @@ func newBulk(tx *sql.Tx, dialect db.Dialect, year string) *bulk {
 		persons: newBatch(`INSERT INTO persons(id, external_id, login, first_name, last_name, first_key, last_key, profile, email, birth_date, state, created_at, updated_at) VALUES `,
 			``, 13, true),
 
-		delStructures: newBatch(`DELETE FROM person_structures WHERE person_id IN (`, `) AND structure_id IN `+aafStructures, 1, false),
+		delStructures: newBatch(`DELETE FROM person_structures WHERE person_id IN (`, `) AND `+inAAFStructure("person_structures.structure_id"), 1, false),
 		// Not "group_id IN (the groups)": SQLite would look every pair of a listed
 		// person and an AAF group up in the primary key (group_id, person_id), a
 		// million probes a batch in a large académie, instead of the persons' rows.
 		delMembers: newBatch(`DELETE FROM group_members WHERE source = 'direct' AND person_id IN (`,
 			`) AND EXISTS (SELECT 1 FROM groups g WHERE g.id = group_members.group_id AND `+isAAFGroup(year)+`)`, 1, false),
-		delFunctions: newBatch(`DELETE FROM person_functions WHERE person_id IN (`, `) AND structure_id IN `+aafStructures, 1, false),
+		delFunctions: newBatch(`DELETE FROM person_functions WHERE person_id IN (`, `) AND `+inAAFStructure("person_functions.structure_id"), 1, false),
 		// The same for teaching: "group_id IN (the groups)" made SQLite build the list
 		// of every class of the académie for each batch of a delta.
 		delTeaching: newBatch(`DELETE FROM teaching WHERE teacher_id IN (`,

@@ -1299,7 +1299,7 @@ func (r *run) responsables() error {
 	} else {
 		// The structures a responsable keeps stay as they are; only those none of
 		// their children is in any more are deleted.
-		if _, err := r.exec(`DELETE FROM person_structures WHERE person_id IN ` + touchedResp + ` AND structure_id IN ` + aafStructures + `
+		if _, err := r.exec(`DELETE FROM person_structures WHERE person_id IN ` + touchedResp + ` AND ` + inAAFStructure("person_structures.structure_id") + `
 			AND NOT EXISTS (SELECT 1 FROM person_links l JOIN person_structures ps ON ps.person_id = l.child_id
 				WHERE l.parent_id = person_structures.person_id AND ps.structure_id = person_structures.structure_id)`); err != nil {
 			return err
