@@ -1,7 +1,9 @@
 package aaf_test
 
 import (
+	"bufio"
 	"context"
+	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -205,4 +207,56 @@ func watchHeap() func() uint64 {
 		}
 	}()
 	return func() uint64 { close(done); return <-result }
+}
+
+// BenchmarkReadExport reads every file of the generated full export record by record,
+// in one goroutine, without a database: the parser's own cost (MB/s of XML), which an
+// import pays on one core while the other writes.
+func BenchmarkReadExport(b *testing.B) {
+	full, _ := benchExports(b, benchPersons())
+	files, _, err := aaf.DirSources(full)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		var size int64
+		records := 0
+		for _, f := range files {
+			in, err := f.Open()
+			if err != nil {
+				b.Fatal(err)
+			}
+			counted := &countingReader{r: in}
+			r := aaf.NewReader(bufio.NewReaderSize(counted, 256<<10))
+			for {
+				_, err := r.Next()
+				if err == io.EOF {
+					break
+				}
+				if err != nil {
+					b.Fatal(err)
+				}
+				records++
+			}
+			in.Close()
+			size += counted.n
+		}
+		if i == 0 {
+			b.SetBytes(size)
+			b.ReportMetric(float64(records), "records")
+		}
+	}
+}
+
+// countingReader counts the bytes read through it.
+type countingReader struct {
+	r io.Reader
+	n int64
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	return n, err
 }
