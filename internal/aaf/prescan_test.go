@@ -109,8 +109,9 @@ func TestPrescanOutOfDateReadsTheFilesAgain(t *testing.T) {
 	}
 }
 
-// A first import that builds the persons' secondary indexes at the end leaves the
-// same directory as one that keeps them as it goes, and the indexes are there.
+// A first import that builds the persons' secondary indexes (and, on SQLite, the
+// memberships' by person) at the end leaves the same directory as one that keeps them
+// as it goes, and the indexes are there.
 func TestBulkLoadBuildsIndexesAtTheEnd(t *testing.T) {
 	var outcomes []string
 	for _, from := range []int{2, 1 << 30} {
@@ -124,6 +125,9 @@ func TestBulkLoadBuildsIndexesAtTheEnd(t *testing.T) {
 			if n := e.count(t, `SELECT COUNT(*) FROM sqlite_schema WHERE type = 'index' AND tbl_name = 'persons'
 				AND name IN ('persons_last_key', 'persons_first_key', 'persons_profile', 'persons_removed', 'account_persons_email')`); n != 5 {
 				t.Errorf("index des personnes après l'import : %d sur 5", n)
+			}
+			if n := e.count(t, `SELECT COUNT(*) FROM sqlite_schema WHERE type = 'index' AND name = 'group_members_person'`); n != 1 {
+				t.Error("l'index des appartenances par personne manque après l'import")
 			}
 		}
 	}

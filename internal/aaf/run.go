@@ -36,9 +36,9 @@ type run struct {
 	pre       *prescan
 	preloaded bool
 	// known is how many persons with a jointure the directory had (preloaded);
-	// deferred holds the indexes dropped for a bulk load, to create again.
+	// deferred holds the indexes dropped for a bulk load, to create again, by table.
 	known    int32
-	deferred []string
+	deferred map[string][]string
 	now      time.Time
 	year     string
 
@@ -248,24 +248,35 @@ func (r *run) load() error {
 // inserting a million persons in three indexes in name order, all over the file,
 // costs far more than building the indexes once sorted at the end. Unique indexes
 // stay: they guard the data. The transaction keeps it all-or-nothing.
+//
+// A first import also drops the index of memberships by person: it writes three
+// million memberships (the classes', then the automatic ones), whose persons come in
+// no order, and no statement of a first import looks memberships up by person
+// before the automatic ones are written (a later import does: it deletes the
+// memberships of the persons it changed).
 func (r *run) deferIndexes() error {
 	if r.im.db.Dialect != db.SQLite || r.deferred != nil || !r.preloaded ||
 		r.rep.Created < r.im.opts.BulkFrom || int32(r.rep.Created) <= r.known {
 		return nil
 	}
-	rows, err := r.tx.QueryContext(r.ctx, `SELECT name, sql FROM sqlite_schema WHERE type = 'index' AND tbl_name = 'persons'
+	tables := `'persons'`
+	if r.first() {
+		tables += `, 'group_members'`
+	}
+	rows, err := r.tx.QueryContext(r.ctx, `SELECT tbl_name, name, sql FROM sqlite_schema WHERE type = 'index' AND tbl_name IN (`+tables+`)
 		AND sql IS NOT NULL AND sql NOT LIKE 'CREATE UNIQUE%' ORDER BY name`)
 	if err != nil {
 		return err
 	}
 	var names []string
+	r.deferred = map[string][]string{}
 	for rows.Next() {
-		var name, create string
-		if err := rows.Scan(&name, &create); err != nil {
+		var table, name, create string
+		if err := rows.Scan(&table, &name, &create); err != nil {
 			rows.Close()
 			return err
 		}
-		names, r.deferred = append(names, name), append(r.deferred, create)
+		names, r.deferred[table] = append(names, name), append(r.deferred[table], create)
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
@@ -283,14 +294,14 @@ func (r *run) deferIndexes() error {
 	return nil
 }
 
-// restoreIndexes creates the indexes deferIndexes dropped.
-func (r *run) restoreIndexes() error {
-	for _, create := range r.deferred {
+// restoreIndexes creates the indexes of table that deferIndexes dropped.
+func (r *run) restoreIndexes(table string) error {
+	for _, create := range r.deferred[table] {
 		if _, err := r.exec(create); err != nil {
 			return err
 		}
 	}
-	r.deferred = nil
+	delete(r.deferred, table)
 	return nil
 }
 
@@ -1117,7 +1128,7 @@ func (r *run) finish() error {
 		// The indexes dropped for a first import are built once the index of
 		// persons is freed: building them takes memory of its own (SQLite's sorts),
 		// and no statement before needs them.
-		{"index recréés", r.restoreIndexes},
+		{"index recréés", func() error { return r.restoreIndexes("persons") }},
 		{"rattachement des responsables", r.responsables},
 		{"groupes automatiques", func() error {
 			touched := `SELECT person_id FROM aaf_work_touched`
@@ -1126,6 +1137,7 @@ func (r *run) finish() error {
 			}
 			return r.im.dir.RebuildPersons(r.ctx, &slowLog{r.tx}, touched)
 		}},
+		{"index des appartenances recréé", func() error { return r.restoreIndexes("group_members") }},
 		{"délais de conservation", func() error {
 			ended, purged, err := r.im.sweep(r.ctx, r.tx, r.now)
 			r.rep.AccessEnded, r.rep.Purged = ended, purged

@@ -87,6 +87,18 @@ func autoMembershipRules(idsSQL string) []string {
 		}
 		return col + " IN (" + idsSQL + ")"
 	}
+	// The parents of a class's pupils: from the listed parents' links when there is
+	// a list; for everyone, from the classes' memberships, so that the rows come out
+	// class by class, in the order of group_members' key, and the statement needs no
+	// index of memberships by person (a first import builds it afterwards).
+	parentsRule := `SELECT g.id AS group_id, l.parent_id AS person_id FROM person_links l CROSS JOIN group_members m CROSS JOIN groups g
+		 WHERE m.person_id = l.child_id AND m.source = 'direct'
+		 AND g.class_id = m.group_id AND g.kind = 'class_profile' AND g.profile = 'Responsable' AND ` + among("l.parent_id")
+	if idsSQL == "" {
+		parentsRule = `SELECT g.id AS group_id, l.parent_id AS person_id FROM group_members m CROSS JOIN groups g CROSS JOIN person_links l
+		 WHERE m.source = 'direct' AND g.class_id = m.group_id AND g.kind = 'class_profile' AND g.profile = 'Responsable'
+		 AND l.child_id = m.person_id`
+	}
 	// CROSS JOIN fixes SQLite's join order, the one that follows the keys from the
 	// person's side. Without statistics (a first import into a new database), SQLite
 	// took the groups first and, for each of thousands of profile groups, read every
@@ -101,9 +113,7 @@ func autoMembershipRules(idsSQL string) []string {
 		`SELECT g.id AS group_id, m.person_id FROM group_members m CROSS JOIN persons p CROSS JOIN groups g
 		 WHERE m.source = 'direct' AND p.id = m.person_id AND p.profile = 'Eleve'
 		 AND g.class_id = m.group_id AND g.kind = 'class_profile' AND g.profile = 'Eleve' AND ` + among("m.person_id"),
-		`SELECT g.id AS group_id, l.parent_id AS person_id FROM person_links l CROSS JOIN group_members m CROSS JOIN groups g
-		 WHERE m.person_id = l.child_id AND m.source = 'direct'
-		 AND g.class_id = m.group_id AND g.kind = 'class_profile' AND g.profile = 'Responsable' AND ` + among("l.parent_id"),
+		parentsRule,
 		`SELECT DISTINCT g.id AS group_id, t.teacher_id AS person_id FROM teaching t CROSS JOIN groups g
 		 WHERE g.class_id = t.group_id AND g.kind = 'class_profile' AND g.profile = 'Enseignant' AND ` + among("t.teacher_id"),
 	}
