@@ -55,10 +55,15 @@ func printReport(out io.Writer, r *aaf.Report) {
 	if r.Status != aaf.StatusOK {
 		status = "échoué, aucune modification : " + r.Error
 	}
-	fmt.Fprintf(out, "Import AAF %s (%s) : %s en %s\n", r.Kind, r.Source, status, r.FinishedAt.Sub(r.StartedAt).Round(time.Millisecond))
-	fmt.Fprintf(out, "  établissements : %d créés, %d modifiés ; classes créées : %d ; groupes créés : %d ; matières créées : %d\n",
+	kind := r.Kind
+	if kind == aaf.KindFull {
+		kind = "complet"
+	}
+	fmt.Fprintf(out, "Import AAF %s (%s) : %s en %s\n", kind, r.Source, status, r.FinishedAt.Sub(r.StartedAt).Round(time.Millisecond))
+	// "label : count" throughout: a count before its noun would need the singular for 0 and 1.
+	fmt.Fprintf(out, "  établissements créés : %d ; modifiés : %d ; classes créées : %d ; groupes créés : %d ; matières créées : %d\n",
 		r.StructuresCreated, r.StructuresUpdated, r.ClassesCreated, r.GroupsCreated, r.SubjectsCreated)
-	fmt.Fprintf(out, "  personnes : %d créées, %d modifiées (dont %d changements d'établissement), %d inchangées, %d rétablies\n",
+	fmt.Fprintf(out, "  personnes créées : %d ; modifiées : %d (changements d'établissement : %d) ; inchangées : %d ; rétablies : %d\n",
 		r.Created, r.Updated, r.Moved, r.Unchanged, r.Restored)
 	fmt.Fprintf(out, "  marquées pour suppression : %d ; accès retiré : %d ; supprimées : %d ; liens responsable-élève : %d\n",
 		r.Marked, r.AccessEnded, r.Purged, r.Links)
