@@ -67,11 +67,13 @@ func (b *batch) add(vals ...any) {
 	b.n++
 }
 
-// flush writes the pending rows. A full batch is one statement. A partial one (every
-// batch is flushed when one is full, to keep the order of the writes) goes in pieces
-// of a power of two rows: preparing a statement of a few hundred rows cost more than
-// running it (2.6 s of a first import of a million persons went into preparing the
-// partial batches of each flush), and the pieces' statements are prepared once.
+// flush writes the pending rows. A full batch is one prepared statement. A partial
+// one (every batch is flushed when one is full, to keep the order of the writes) is
+// one statement on PostgreSQL, where each statement is a round trip; on SQLite it
+// goes in pieces of a power of two rows: preparing a statement of a few hundred rows
+// cost more than running it (2.6 s of a first import of a million persons went into
+// preparing the partial batches of each flush), and the pieces' statements are
+// prepared once.
 func (b *batch) flush(ctx context.Context, tx *sql.Tx) error {
 	if b.n == 0 {
 		return nil
@@ -81,14 +83,20 @@ func (b *batch) flush(ctx context.Context, tx *sql.Tx) error {
 	var written int64
 	for done := 0; done < b.n; {
 		n := b.n - done
-		if n < b.rows {
-			n = 1 << (bits.Len(uint(n)) - 1)
+		var res sql.Result
+		var err error
+		switch {
+		case n < b.rows && b.dialect != db.SQLite:
+			res, err = tx.ExecContext(ctx, b.query(n), b.args[done*b.cols:]...)
+		default:
+			if n < b.rows {
+				n = 1 << (bits.Len(uint(n)) - 1)
+			}
+			var stmt *sql.Stmt
+			if stmt, err = b.prepared(ctx, tx, n); err == nil {
+				res, err = stmt.ExecContext(ctx, b.args[done*b.cols:(done+n)*b.cols]...)
+			}
 		}
-		stmt, err := b.prepared(ctx, tx, n)
-		if err != nil {
-			return fmt.Errorf("%s… : %w", b.label(), err)
-		}
-		res, err := stmt.ExecContext(ctx, b.args[done*b.cols:(done+n)*b.cols]...)
 		if err == nil && b.every {
 			var rows int64
 			rows, err = res.RowsAffected()

@@ -198,24 +198,49 @@ func (r *Reader) token() (xml.Token, error) {
 		if err != nil {
 			return nil, err
 		}
-		r.line += bytes.Count(e.Bytes, []byte("\n"))
+		// The end gosax makes of a self-closing tag (<value/>) repeats the start's
+		// bytes: its lines are counted once.
+		selfClosed := e.Type() == gosax.EventEnd && !bytes.HasPrefix(e.Bytes, []byte("</"))
+		if !selfClosed {
+			r.line += bytes.Count(e.Bytes, []byte("\n"))
+		}
 		switch e.Type() {
 		case gosax.EventStart:
 			return r.startElement(e.Bytes)
 		case gosax.EventEnd:
-			name, _ := gosax.Name(e.Bytes)
+			if selfClosed {
+				name, _ := gosax.Name(e.Bytes)
+				return xml.EndElement{Name: r.name(name)}, nil
+			}
+			// </name>, nothing else but spaces before the >.
+			name := bytes.TrimRight(e.Bytes[2:len(e.Bytes)-1], " \t\r\n")
+			if !isName(name) {
+				return nil, fmt.Errorf("balise fermante mal formée %q", e.Bytes)
+			}
 			return xml.EndElement{Name: r.name(name)}, nil
 		case gosax.EventText:
 			text, err := gosax.Unescape(e.Bytes)
 			if err != nil {
 				return nil, fmt.Errorf("entité XML invalide (%w)", err)
 			}
+			if bytes.Contains(text, []byte("]]>")) {
+				return nil, errors.New("« ]]> » dans un texte")
+			}
 			return xml.CharData(text), checkText(text)
 		case gosax.EventCData:
-			text := bytes.TrimSuffix(bytes.TrimPrefix(e.Bytes, []byte("<![CDATA[")), []byte("]]>"))
+			text, ok := bytes.CutPrefix(e.Bytes, []byte("<![CDATA["))
+			if !ok {
+				return nil, fmt.Errorf("section mal formée %q", e.Bytes)
+			}
+			text = newlines(bytes.TrimSuffix(text, []byte("]]>")))
 			return xml.CharData(text), checkText(text)
 		case gosax.EventComment:
-			return xml.Comment(bytes.TrimSuffix(bytes.TrimPrefix(e.Bytes, []byte("<!--")), []byte("-->"))), nil
+			text, ok := bytes.CutPrefix(e.Bytes, []byte("<!--"))
+			text = bytes.TrimSuffix(text, []byte("-->"))
+			if !ok || bytes.Contains(text, []byte("--")) {
+				return nil, fmt.Errorf("commentaire mal formé %q", e.Bytes)
+			}
+			return xml.Comment(text), nil
 		case gosax.EventEOF:
 			return nil, io.EOF
 		}
@@ -233,8 +258,8 @@ func (r *Reader) name(b []byte) xml.Name {
 // startElement reads a start tag and its attributes.
 func (r *Reader) startElement(b []byte) (xml.StartElement, error) {
 	name, rest := gosax.Name(b)
-	if len(name) == 0 {
-		return xml.StartElement{}, errors.New("balise sans nom")
+	if !isName(name) {
+		return xml.StartElement{}, fmt.Errorf("balise mal formée %q", b)
 	}
 	t := xml.StartElement{Name: r.name(name), Attr: r.attrs[:0]}
 	defer func() { r.attrs = t.Attr }()
@@ -243,8 +268,14 @@ func (r *Reader) startElement(b []byte) (xml.StartElement, error) {
 		if err != nil {
 			return xml.StartElement{}, fmt.Errorf("attribut mal formé (%w)", err)
 		}
-		if len(a.Key) == 0 {
-			return t, nil
+		if len(a.Key) == 0 && len(a.Value) == 0 && len(more) == 0 {
+			return t, nil // only spaces were left
+		}
+		// gosax reads «="x"» as an attribute without a name, and a name without
+		// «="..."» as a last attribute: both are errors here, not the end of the
+		// attributes (which would drop those that follow).
+		if !isName(a.Key) {
+			return xml.StartElement{}, fmt.Errorf("nom d'attribut mal formé %q dans %q", a.Key, b)
 		}
 		if len(a.Value) < 2 || a.Value[len(a.Value)-1] != a.Value[0] {
 			return xml.StartElement{}, fmt.Errorf("attribut %q sans valeur entre guillemets", a.Key)
@@ -253,6 +284,9 @@ func (r *Reader) startElement(b []byte) (xml.StartElement, error) {
 		if err != nil {
 			return xml.StartElement{}, fmt.Errorf("entité XML invalide (%w)", err)
 		}
+		if bytes.IndexByte(value, '<') >= 0 {
+			return xml.StartElement{}, fmt.Errorf("« < » dans la valeur de l'attribut %q", a.Key)
+		}
 		if err := checkText(value); err != nil {
 			return xml.StartElement{}, err
 		}
@@ -260,6 +294,33 @@ func (r *Reader) startElement(b []byte) (xml.StartElement, error) {
 		t.Attr = append(t.Attr, xml.Attr{Name: r.name(a.Key), Value: r.intern(value)})
 		rest = more
 	}
+}
+
+// isName says whether b is an XML name: a letter, "_" or ":" (or any character
+// beyond ASCII) first, then those, digits, "-" and ".".
+func isName(b []byte) bool {
+	if len(b) == 0 || !utf8.Valid(b) {
+		return false
+	}
+	for i, c := range b {
+		switch {
+		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c == '_', c == ':', c >= utf8.RuneSelf:
+		case i > 0 && (c >= '0' && c <= '9' || c == '-' || c == '.'):
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// newlines normalizes line ends as XML does for the whole document: "\r\n" and a
+// lone "\r" become "\n" (gosax does it for text and attribute values, not for CDATA
+// sections).
+func newlines(b []byte) []byte {
+	if bytes.IndexByte(b, '\r') < 0 {
+		return b
+	}
+	return bytes.ReplaceAll(bytes.ReplaceAll(b, []byte("\r\n"), []byte("\n")), []byte("\r"), []byte("\n"))
 }
 
 // checkText refuses what encoding/xml refuses in text: bytes that are not UTF-8 and

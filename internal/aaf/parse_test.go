@@ -41,7 +41,7 @@ func TestReaderReadsWhatTheFormatAllows(t *testing.T) {
   <identifier><id> E1 </id></identifier>
   <attributes>
     <attr name="ENTPersonNomPatro"><value>Lefèvre &amp; Gaël</value></attr>
-    <attr name="ENTPersonPrenom"><value><![CDATA[Zoé <la> grande]]></value></attr>
+    <attr name="ENTPersonPrenom"><value><![CDATA[Zoé <la>CRLFgrande]]></value></attr>
     <attr name="ENTEleveClasses"><value>0690001A$3&#xC8;ME A</value><value/></attr>
   </attributes>
 </addRequest>
@@ -51,6 +51,7 @@ func TestReaderReadsWhatTheFormatAllows(t *testing.T) {
 <deleteRequest><identifier><id>E3</id></identifier></deleteRequest>
 </ficAlimMENESR>
 `
+	body = strings.Replace(body, "CRLF", "\r\n", 1) // a CDATA section's line end is normalized too
 	latin, err := charmap.ISO8859_1.NewEncoder().String(body)
 	if err != nil {
 		t.Fatal(err)
@@ -63,7 +64,7 @@ func TestReaderReadsWhatTheFormatAllows(t *testing.T) {
 		want := []*aaf.Record{
 			{Op: aaf.OpAdd, Category: "Eleve", ID: "E1", Index: 1, Attrs: []aaf.Attr{
 				{Name: "ENTPersonNomPatro", Values: []string{"Lefèvre & Gaël"}},
-				{Name: "ENTPersonPrenom", Values: []string{"Zoé <la> grande"}},
+				{Name: "ENTPersonPrenom", Values: []string{"Zoé <la>\ngrande"}},
 				{Name: "ENTEleveClasses", Values: []string{"0690001A$3ÈME A", ""}},
 			}},
 			{Op: aaf.OpModify, ID: "E2", Index: 2, Attrs: []aaf.Attr{{Name: "ENTPersonPrenom", Op: "replace", Values: []string{"Léa"}}}},
@@ -100,6 +101,18 @@ func TestReaderRefusesMalformedFiles(t *testing.T) {
 		"élément inconnu":                 {start + "<addRequest><identifier><id>E1</id></identifier><attributs/></addRequest></ficAlimMENESR>", "élément inattendu"},
 		"encodage inconnu":                {strings.Replace(start, "UTF-8", "EBCDIC", 1) + "</ficAlimMENESR>", "EBCDIC"},
 		"balise sans nom":                 {start + "< addRequest></addRequest></ficAlimMENESR>", "ligne 7"},
+		// An attribute without a name must not end the list quietly: what follows
+		// (here the name of the attribute) would be lost and the values ignored.
+		"attribut sans nom":           {start + `<addRequest><identifier><id>E1</id></identifier><attributes><attr ="" name="ENTEleveClasses"><value>3A</value></attr></attributes></addRequest></ficAlimMENESR>`, "nom d'attribut"},
+		"deux valeurs":                {start + `<addRequest><identifier><id>E1</id></identifier><attributes><attr name="ENTEleveClasses"="x"><value>3A</value></attr></attributes></addRequest></ficAlimMENESR>`, "nom d'attribut"},
+		"nom d'attribut invalide":     {start + "<addRequest><identifier><id>E1</id></identifier><attributes><attr na\x01me=\"ENTEleveClasses\"><value>3A</value></attr></attributes></addRequest></ficAlimMENESR>", "nom d'attribut"},
+		"balise fermante encombrée":   {start + "<addRequest><identifier><id>E1</id></identifier></addRequest junk></ficAlimMENESR>", "balise fermante"},
+		"< dans un attribut":          {start + `<addRequest><identifier><id>E1</id></identifier><attributes><attr name="a<b"><value>3A</value></attr></attributes></addRequest></ficAlimMENESR>`, "« < »"},
+		"]]> dans un texte":           {record("a]]>b"), "]]>"},
+		"-- dans un commentaire":      {start + "<!-- a -- b --></ficAlimMENESR>", "commentaire"},
+		"faux commentaire":            {start + "<!-x--></ficAlimMENESR>", "commentaire"},
+		"fausse section CDATA":        {record("<![x]]>"), "section"},
+		"ligne après un élément vide": {start + "<addRequest><identifier><id>E1</id></identifier><attributes><attr\n\nname=\"ENTPersonPrenom\"/>\n<bad/></attributes></addRequest></ficAlimMENESR>", "ligne 10 : élément inattendu \"bad\""},
 	} {
 		recs, _, err := readAll(c.body)
 		if !errors.Is(err, aaf.ErrFormat) || !strings.Contains(err.Error(), c.says) {

@@ -312,6 +312,7 @@ func (d *DB) Migrate(ctx context.Context, sets ...Migrations) error {
 		PRIMARY KEY (service, version))`); err != nil {
 		return fmt.Errorf("table des migrations : %w", err)
 	}
+	applied := 0
 	for _, set := range sets {
 		names, err := fs.Glob(set.FS, "*.sql")
 		if err != nil {
@@ -348,7 +349,14 @@ func (d *DB) Migrate(ctx context.Context, sets ...Migrations) error {
 			if err != nil {
 				return err
 			}
+			applied++
 		}
+	}
+	if applied > 0 && d.Dialect == SQLite {
+		// A migration that rebuilds a table (a new table filled from the old one,
+		// then renamed) leaves it without the planner's statistics, which went
+		// with the old table: the tables that need them get them again here.
+		return d.Analyze(ctx)
 	}
 	return nil
 }
