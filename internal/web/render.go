@@ -16,6 +16,7 @@ import (
 
 	"github.com/preau-ent/preau/internal/directory"
 	"github.com/preau-ent/preau/internal/platform/actor"
+	"github.com/preau-ent/preau/internal/platform/db"
 	"github.com/preau-ent/preau/internal/platform/i18n"
 	"github.com/preau-ent/preau/internal/portal"
 	assets "github.com/preau-ent/preau/web"
@@ -197,6 +198,10 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 		s.errorPage(w, r, http.StatusNotFound, "error.not_found")
 	case errors.As(err, &inv):
 		s.errorPage(w, r, http.StatusBadRequest, inv.Message)
+	case db.IsBusy(err):
+		slog.Warn("base occupée", "path", r.URL.Path, "err", err)
+		w.Header().Set("Retry-After", "60")
+		s.errorPage(w, r, http.StatusServiceUnavailable, "error.database_busy")
 	default:
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
@@ -259,6 +264,10 @@ func (s *Server) apiFail(w http.ResponseWriter, r *http.Request, err error) {
 		s.apiError(w, r, http.StatusNotFound, "not_found", "error.not_found")
 	case errors.As(err, &inv):
 		writeJSON(w, http.StatusBadRequest, map[string]any{"error": map[string]string{"code": "invalid", "field": inv.Field, "message": st(r).L.T(inv.Message)}})
+	case db.IsBusy(err):
+		slog.Warn("base occupée (API)", "path", r.URL.Path, "err", err)
+		w.Header().Set("Retry-After", "60")
+		s.apiError(w, r, http.StatusServiceUnavailable, "busy", "error.database_busy")
 	default:
 		slog.Error("erreur interne (API)", "path", r.URL.Path, "err", err)
 		s.apiError(w, r, http.StatusInternalServerError, "internal", "error.internal")

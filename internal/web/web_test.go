@@ -9,6 +9,7 @@ import (
 
 	"github.com/preau-ent/preau/internal/app/apptest"
 	"github.com/preau-ent/preau/internal/platform/audit"
+	"github.com/preau-ent/preau/internal/platform/db"
 )
 
 func contains(t *testing.T, body string, want ...string) {
@@ -299,4 +300,35 @@ func mustURL(t *testing.T, s string) *url.URL {
 		t.Fatal(err)
 	}
 	return u
+}
+
+// While a long transaction holds SQLite (the first import of a directory), a login
+// that waited out its busy timeout is told to try again in a minute (503 with
+// Retry-After), not shown an internal error. It waits the timeout: ten seconds.
+func TestLoginDuringALongWriteSaysToRetry(t *testing.T) {
+	k := apptest.New(t)
+	if k.App.DB.Dialect != db.SQLite {
+		t.Skip("PostgreSQL keeps opening sessions during an import")
+	}
+	holder, err := k.App.DB.Conn(k.Ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer holder.Close()
+	if _, err := holder.ExecContext(k.Ctx, `BEGIN IMMEDIATE`); err != nil {
+		t.Fatal(err)
+	}
+	resp, body := k.Client().Post("/connexion", url.Values{"login": {k.School.Pupil.Login}, "password": {apptest.Password}})
+	if resp.StatusCode != http.StatusServiceUnavailable || resp.Header.Get("Retry-After") == "" {
+		t.Fatalf("login during a long write: %d, Retry-After %q", resp.StatusCode, resp.Header.Get("Retry-After"))
+	}
+	contains(t, body, "Réessayez dans une minute")
+	if _, err := holder.ExecContext(k.Ctx, `ROLLBACK`); err != nil {
+		t.Fatal(err)
+	}
+	// Once the writer is done, the same login goes through.
+	resp, _ = k.Client().Post("/connexion", url.Values{"login": {k.School.Pupil.Login}, "password": {apptest.Password}})
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Errorf("login after the write: %d", resp.StatusCode)
+	}
 }

@@ -22,7 +22,7 @@ import (
 	"time"
 
 	_ "github.com/jackc/pgx/v5/stdlib" // PostgreSQL driver "pgx"
-	_ "modernc.org/sqlite"             // pure-Go SQLite driver "sqlite"
+	"modernc.org/sqlite"               // pure-Go SQLite driver "sqlite"
 )
 
 // Dialect names the engine behind a DB.
@@ -32,6 +32,20 @@ const (
 	SQLite   Dialect = "sqlite"
 	Postgres Dialect = "postgres"
 )
+
+// IsBusy says that err is SQLite's "database is locked" once its busy timeout ran
+// out: another writer held the database all that time. The only writer that long
+// is a large transaction of its own (the first import of a directory, a school-year
+// closing), so the request may be tried again in a minute; it is no internal error.
+func IsBusy(err error) bool {
+	var e *sqlite.Error
+	if !errors.As(err, &e) {
+		return false
+	}
+	const busy, locked = 5, 6 // SQLITE_BUSY, SQLITE_LOCKED (and their extended codes)
+	code := e.Code() & 0xff
+	return code == busy || code == locked
+}
 
 // DB is a database handle that knows its dialect.
 type DB struct {

@@ -3,6 +3,7 @@ package db
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"os"
 	"reflect"
@@ -315,5 +316,43 @@ func TestPanicInTransactionRollsBack(t *testing.T) {
 	var n int
 	if err := d.QueryRowContext(ctx, `SELECT COUNT(*) FROM p`).Scan(&n); err != nil || n != 1 {
 		t.Fatalf("%d lignes (%v) : la ligne de la transaction interrompue doit être annulée", n, err)
+	}
+}
+
+// A writer that waits past its busy timeout for another's transaction gets an error
+// IsBusy recognizes; other errors are not "busy".
+func TestIsBusy(t *testing.T) {
+	ctx := context.Background()
+	d := ForTest(t)
+	if d.Dialect != SQLite {
+		t.Skip("SQLite's lock")
+	}
+	if _, err := d.ExecContext(ctx, `CREATE TABLE t (x INTEGER)`); err != nil {
+		t.Fatal(err)
+	}
+	holder, err := d.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer holder.Close()
+	if _, err := holder.ExecContext(ctx, `BEGIN IMMEDIATE`); err != nil {
+		t.Fatal(err)
+	}
+	defer holder.ExecContext(ctx, `ROLLBACK`)
+	waiter, err := d.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer waiter.Close()
+	if _, err := waiter.ExecContext(ctx, `PRAGMA busy_timeout = 50`); err != nil {
+		t.Fatal(err)
+	}
+	_, err = waiter.ExecContext(ctx, `INSERT INTO t VALUES (1)`)
+	if err == nil || !IsBusy(fmt.Errorf("ouverture de session : %w", err)) {
+		t.Fatalf("IsBusy(%v) = false", err)
+	}
+	_, err = waiter.ExecContext(ctx, `INSERT INTO nowhere VALUES (1)`)
+	if err == nil || IsBusy(err) || IsBusy(errors.New("database is locked")) {
+		t.Errorf("IsBusy(%v) = true", err)
 	}
 }
