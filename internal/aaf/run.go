@@ -1068,6 +1068,19 @@ func (r *run) execIgnoring(q string) (int64, error) {
 	return r.exec(r.im.db.Dialect.IgnoringConflicts(q))
 }
 
+// inKeyOrder is the ORDER BY (cols, the target's key) of an INSERT ... SELECT of a
+// first import on PostgreSQL: its hash joins give the rows all over the key, and
+// sorted they go to the key's pages one after the other (576,000 responsables'
+// structures: 14.7 s unsorted, 12.8 s sorted; family links in a random order 18.1 s,
+// sorted 14.4 s). SQLite's joins already follow the keys, and its sort would cost
+// more than it saves; a smaller import writes too few rows for it to matter.
+func (r *run) inKeyOrder(cols string) string {
+	if r.im.db.Dialect != db.Postgres || !r.first() {
+		return ""
+	}
+	return ` ORDER BY ` + cols
+}
+
 // logSlow writes to the debug log a statement of the import's last steps that took
 // more than a tenth of a second, its first words and the rows it changed.
 func logSlow(q string, start time.Time, rows int64) {
@@ -1182,8 +1195,8 @@ func (r *run) links() error {
 	}
 	n, err := r.execIgnoring(`INSERT INTO person_links(parent_id, child_id)
 		SELECT p.id, c.id FROM aaf_work_links w CROSS JOIN persons p CROSS JOIN persons c
-		WHERE p.external_id = w.parent_ext AND c.external_id = w.child_ext AND p.profile = 'Responsable' AND c.profile = 'Eleve'
-		ON CONFLICT DO NOTHING`)
+		WHERE p.external_id = w.parent_ext AND c.external_id = w.child_ext AND p.profile = 'Responsable' AND c.profile = 'Eleve'` +
+		r.inKeyOrder("p.id, c.id") + ` ON CONFLICT DO NOTHING`)
 	if err != nil {
 		return err
 	}
@@ -1320,7 +1333,7 @@ func (r *run) responsables() error {
 	if _, err := r.execIgnoring(`INSERT INTO person_structures(person_id, structure_id)
 		SELECT DISTINCT l.parent_id, ps.structure_id FROM person_links l JOIN person_structures ps ON ps.person_id = l.child_id
 		JOIN structures s ON s.id = ps.structure_id AND s.external_id IS NOT NULL
-		WHERE l.parent_id IN ` + touchedResp + ` ON CONFLICT DO NOTHING`); err != nil {
+		WHERE l.parent_id IN ` + touchedResp + r.inKeyOrder("1, 2") + ` ON CONFLICT DO NOTHING`); err != nil {
 		return err
 	}
 	orphans, err := db.Strings(r.ctx, r.tx, `SELECT p.external_id FROM persons p WHERE p.id IN `+touchedResp+`
