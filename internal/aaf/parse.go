@@ -66,9 +66,11 @@ func (r *Record) Get(name string) ([]string, bool) {
 // of a million persons is half a gigabyte of XML, and encoding/xml, reading it a byte
 // at a time, took the whole of one of the import's two cores (37 s of CPU). The
 // checks a well-formed document needs and gosax leaves to its caller are made here:
-// every end element closes the element the reader expects, text and attribute values
-// are valid UTF-8 made of XML characters, entities are the five XML ones or
-// character references, and a file that ends inside the document is truncated.
+// every end element closes the element the reader expects, element and attribute
+// names are XML names, text and attribute values are valid UTF-8 made of XML
+// characters, entities are the five XML ones or character references, comments and
+// CDATA sections are what they say, and a file that ends inside the document is
+// truncated.
 type Reader struct {
 	sax     *gosax.Reader
 	err     error // the prolog's encoding cannot be read
@@ -262,14 +264,14 @@ func (r *Reader) startElement(b []byte) (xml.StartElement, error) {
 		return xml.StartElement{}, fmt.Errorf("balise mal formée %q", b)
 	}
 	t := xml.StartElement{Name: r.name(name), Attr: r.attrs[:0]}
-	defer func() { r.attrs = t.Attr }()
 	for {
 		a, more, err := gosax.NextAttribute(rest)
 		if err != nil {
 			return xml.StartElement{}, fmt.Errorf("attribut mal formé (%w)", err)
 		}
 		if len(a.Key) == 0 && len(a.Value) == 0 && len(more) == 0 {
-			return t, nil // only spaces were left
+			r.attrs = t.Attr // only spaces were left; the slice is reused next time
+			return t, nil
 		}
 		// gosax reads «="x"» as an attribute without a name, and a name without
 		// «="..."» as a last attribute: both are errors here, not the end of the

@@ -1068,17 +1068,14 @@ func (r *run) execIgnoring(q string) (int64, error) {
 	return r.exec(r.im.db.Dialect.IgnoringConflicts(q))
 }
 
-// inKeyOrder is the ORDER BY (cols, the target's key) of an INSERT ... SELECT of a
-// first import on PostgreSQL: its hash joins give the rows all over the key, and
-// sorted they go to the key's pages one after the other (576,000 responsables'
-// structures: 14.7 s unsorted, 12.8 s sorted; family links in a random order 18.1 s,
-// sorted 14.4 s). SQLite's joins already follow the keys, and its sort would cost
-// more than it saves; a smaller import writes too few rows for it to matter.
-func (r *run) inKeyOrder(cols string) string {
-	if r.im.db.Dialect != db.Postgres || !r.first() {
+// inKeyOrder sorts an INSERT ... SELECT of a first import by key, the target's
+// primary key, where that pays (db.Dialect.InKeyOrder); a smaller import writes too
+// few rows for it to matter.
+func (r *run) inKeyOrder(key string) string {
+	if !r.first() {
 		return ""
 	}
-	return ` ORDER BY ` + cols
+	return r.im.db.Dialect.InKeyOrder(key)
 }
 
 // logSlow writes to the debug log a statement of the import's last steps that took

@@ -46,16 +46,11 @@ func (s *Service) RebuildPersons(ctx context.Context, q db.Querier, idsSQL strin
 	if existing > 0 {
 		into = `group_members_wanted(group_id, person_id) SELECT group_id, person_id FROM (`
 	}
-	// Inserted directly, on PostgreSQL, in key order: its hash joins give the rows
-	// all over the key; sorted, each group's rows go to the key's pages one after
-	// the other (the million profile-group memberships of a first import: 28-32 s
-	// unsorted, 23 s sorted). SQLite's joins, in the order CROSS JOIN fixes, already
-	// follow the persons' keys, and sorting cost it more than it saved (14.5 s ->
-	// 16.1 s for a first import's automatic memberships). The work table of the
-	// other case is written in key order below.
+	// Inserted directly (a first import: millions of rows), in key order where that
+	// pays; the work table of the other case is written in key order below.
 	order := ""
-	if s.db.Dialect == db.Postgres && existing == 0 {
-		order = ` ORDER BY group_id, person_id`
+	if existing == 0 {
+		order = s.db.Dialect.InKeyOrder("group_id, person_id")
 	}
 	for _, rule := range autoMembershipRules(idsSQL) {
 		if _, err := q.ExecContext(ctx, s.db.Dialect.IgnoringConflicts(`INSERT INTO `+into+rule+`) r WHERE true`+order+

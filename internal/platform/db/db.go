@@ -461,6 +461,21 @@ func (d Dialect) IgnoringConflicts(stmt string) string {
 	return "INSERT OR IGNORE INTO " + rest
 }
 
+// InKeyOrder is the ORDER BY that makes a large INSERT ... SELECT write its rows in
+// the order of key, the target's primary key, on PostgreSQL: its hash joins give
+// the rows all over the key, and sorted they go to the key's pages one after the
+// other (a first import of a million persons: its million profile-group memberships
+// 28-32 s unsorted, 23 s sorted; 576,000 responsables' structures 14.7 s, 12.8 s;
+// family links 18.1 s, 14.4 s). On SQLite, whose joins the statements fix in the
+// order of the persons' keys, it is empty: the sort cost more than it saved (a first
+// import's automatic memberships 14.5 s unsorted, 16.1 s sorted).
+func (d Dialect) InKeyOrder(key string) string {
+	if d != Postgres {
+		return ""
+	}
+	return ` ORDER BY ` + key
+}
+
 // DeferForeignKeys postpones, on SQLite, the checking of foreign keys to the
 // commit of the transaction tx: a violation then fails the commit, and the
 // transaction writes nothing. Checked as each row is written, a foreign key makes
