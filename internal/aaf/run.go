@@ -26,7 +26,7 @@ type structRef struct {
 type run struct {
 	ctx   context.Context
 	im    *Importer
-	tx    *sql.Tx
+	tx    syncedTx // the transaction, after the batches written in the background
 	rep   *Report
 	files []plannedFile
 	full  bool
@@ -39,8 +39,10 @@ type run struct {
 	// deferred holds the indexes dropped for a bulk load, to create again, by table.
 	known    int32
 	deferred map[string][]string
-	now      time.Time
-	year     string
+	// keysUnchecked says that the foreign keys are checked at the end (checkKeys).
+	keysUnchecked bool
+	now           time.Time
+	year          string
 
 	bulk   *bulk
 	logins *directory.LoginAllocator
@@ -54,14 +56,14 @@ type run struct {
 	personIDs  *ids.Sequence   // the ids of the persons the import creates
 	scope      map[string]bool // structures a full export covers
 
-	findPerson, updatePerson, markPerson, personAttrs *sql.Stmt
+	findPerson, updatePerson, markPerson, personAttrs syncedStmt
 	// stored is what was imported of the persons the current batch of records
 	// modifies, by jointure (lookUp).
 	stored map[string]string
 }
 
 func newRun(ctx context.Context, im *Importer, tx *sql.Tx, rep *Report, files []plannedFile, pre *prescan) (*run, error) {
-	r := &run{ctx: ctx, im: im, tx: tx, rep: rep, files: files, full: rep.Kind == KindFull, now: im.opts.Now(),
+	r := &run{ctx: ctx, im: im, rep: rep, files: files, full: rep.Kind == KindFull, now: im.opts.Now(),
 		year: im.dir.SchoolYearNow(), byJointure: map[string]*structRef{}, byUAI: map[string]*structRef{},
 		groups: map[string]string{}, subjects: map[string]string{}, labels: map[string]string{},
 		persons: newPeople(), personIDs: ids.NewSequence(), scope: map[string]bool{}, stored: map[string]string{}}
@@ -80,19 +82,20 @@ func newRun(ctx context.Context, im *Importer, tx *sql.Tx, rep *Report, files []
 	}
 	r.pre = pre
 	r.preloaded = r.full && (pre == nil || pre.persons >= preloadFrom)
+	r.bulk = newBulk(tx, im.db.Dialect, r.year)
+	r.tx = syncedTx{tx, r.bulk}
 	if err := r.clearWork(); err != nil {
 		return nil, err
 	}
-	r.bulk = newBulk(tx, im.db.Dialect, r.year)
-	r.logins = directory.NewLoginAllocator(tx)
+	r.logins = directory.NewLoginAllocator(r.tx)
 	var err error
-	prep := func(q string) *sql.Stmt {
+	prep := func(q string) syncedStmt {
 		if err != nil {
-			return nil
+			return syncedStmt{}
 		}
 		var st *sql.Stmt
 		st, err = tx.PrepareContext(ctx, q)
-		return st
+		return syncedStmt{st, r.bulk}
 	}
 	r.findPerson = prep(personRefSQL + ` WHERE p.external_id = $1`)
 	// A person whose record changed elsewhere (a class, a school) keeps its row as
@@ -122,13 +125,17 @@ func newRun(ctx context.Context, im *Importer, tx *sql.Tx, rep *Report, files []
 	}
 	if r.first() {
 		r.bulk.firstImport(im.db.Dialect)
+		if r.keysUnchecked, err = r.uncheckKeys(); err != nil {
+			r.close()
+			return nil, err
+		}
 	}
 	return r, nil
 }
 
 func (r *run) close() {
-	for _, st := range []*sql.Stmt{r.findPerson, r.updatePerson, r.markPerson, r.personAttrs} {
-		if st != nil {
+	for _, st := range []syncedStmt{r.findPerson, r.updatePerson, r.markPerson, r.personAttrs} {
+		if st.Stmt != nil {
 			st.Close()
 		}
 	}
@@ -422,11 +429,25 @@ func (r *run) run() error {
 	err := r.im.eachRecord(r.ctx, r.rep, r.files, before, func(i int, rec *Record) error {
 		return r.apply(r.files[i], rec)
 	})
+	if err == nil {
+		err = r.bulk.sync(r.ctx)
+	}
 	if err != nil {
-		return err
+		return r.failed(err)
 	}
 	slog.Debug("import AAF", "étape", "lecture des fichiers", "durée", time.Since(start))
-	return r.finish()
+	return r.failed(r.finish())
+}
+
+// failed returns the error that ended the run: the first error of a batch written
+// in the background, when there was one, rather than that of a later statement (on
+// PostgreSQL every statement after it fails: the transaction is lost). It waits for
+// the batches still being written, so that nothing writes once the run is over.
+func (r *run) failed(err error) error {
+	if berr := r.bulk.wait(); berr != nil {
+		return berr
+	}
+	return err
 }
 
 // runSpool applies what the prescan set aside.
@@ -444,11 +465,14 @@ func (r *run) runSpool() error {
 		}
 		return r.apply(f, e.Rec)
 	})
+	if err == nil {
+		err = r.bulk.sync(r.ctx)
+	}
 	if err != nil {
-		return err
+		return r.failed(err)
 	}
 	slog.Debug("import AAF", "étape", "enregistrements mis de côté", "durée", time.Since(start))
-	return r.finish()
+	return r.failed(r.finish())
 }
 
 // reject records why a record was not imported. Without a structure, the one the
@@ -1039,11 +1063,11 @@ func firstOr(ss []string) string {
 // ---- after the last file ----
 
 // slowLog is the import's transaction with its slow statements in the debug log.
-type slowLog struct{ *sql.Tx }
+type slowLog struct{ db.Querier }
 
 func (s *slowLog) ExecContext(ctx context.Context, q string, args ...any) (sql.Result, error) {
 	start := time.Now()
-	res, err := s.Tx.ExecContext(ctx, q, args...)
+	res, err := s.Querier.ExecContext(ctx, q, args...)
 	if err == nil {
 		n, _ := res.RowsAffected()
 		logSlow(q, start, n)
@@ -1148,6 +1172,13 @@ func (r *run) finish() error {
 			return r.im.dir.RebuildPersons(r.ctx, &slowLog{r.tx}, touched)
 		}},
 		{"index des appartenances recréé", func() error { return r.restoreIndexes("group_members") }},
+		// Before the purge, whose deletions cascade.
+		{"clés étrangères vérifiées", func() error {
+			if !r.keysUnchecked {
+				return nil
+			}
+			return checkKeys(r.ctx, &slowLog{r.tx})
+		}},
 		{"délais de conservation", func() error {
 			ended, purged, err := r.im.sweep(r.ctx, r.tx, r.now)
 			r.rep.AccessEnded, r.rep.Purged = ended, purged
