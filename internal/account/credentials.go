@@ -218,8 +218,9 @@ func (s *Service) RequestReset(ctx context.Context, loginOrEmail, ip string, lin
 	switch {
 	case id == "" || len(id) > 254:
 	case strings.Contains(id, "@"):
-		// lower(email) is indexed by the account migration.
-		rows, err = s.db.QueryContext(ctx, `SELECT p.id FROM persons p WHERE lower(p.email) = $1 ORDER BY p.login LIMIT $2`,
+		// lower(email) is indexed by the account migrations, for the persons that
+		// have an address (the condition lets both engines use that partial index).
+		rows, err = s.db.QueryContext(ctx, `SELECT p.id FROM persons p WHERE lower(p.email) = $1 AND p.email <> '' ORDER BY p.login LIMIT $2`,
 			strings.ToLower(id), maxResetTargets)
 	default:
 		rows, err = s.db.QueryContext(ctx, `SELECT p.id FROM persons p WHERE p.login = $1`, normalizeLogin(id))
