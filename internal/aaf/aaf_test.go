@@ -792,3 +792,53 @@ func TestFirstDegreeExport(t *testing.T) {
 		t.Errorf("responsable : %+v", p)
 	}
 }
+
+func TestFirstImportOnPostgreSQLChecksItsForeignKeysAtTheEnd(t *testing.T) {
+	e := setup(t)
+	if e.d.Dialect != db.Postgres {
+		t.Skip("PostgreSQL seulement : SQLite vérifie les clés étrangères à la validation")
+	}
+	var roles []string
+	defer aaf.SetKeysHook(func(ctx context.Context, q db.Querier, when string) error {
+		var role string
+		err := q.QueryRowContext(ctx, `SELECT current_setting('session_replication_role')`).Scan(&role)
+		roles = append(roles, when+":"+role)
+		return err
+	})()
+	rep := e.importDir(t, write(t, baseExport(t, "20260901")))
+	// Without row-by-row checks while it writes, with them again before the purge.
+	if got := strings.Join(roles, ","); got != "avant:replica,après:origin" {
+		t.Fatalf("contrôles des clés étrangères pendant l'import : %q", got)
+	}
+	if rep.Status != aaf.StatusOK || rep.Created != 7 {
+		t.Fatalf("rapport : %+v", rep)
+	}
+}
+
+func TestFirstImportThatBreaksAForeignKeyChangesNothing(t *testing.T) {
+	e := setup(t)
+	if e.d.Dialect != db.Postgres {
+		t.Skip("PostgreSQL seulement : SQLite vérifie les clés étrangères à la validation")
+	}
+	// A row that refers to no structure, written as the import's own are (without
+	// the row-by-row check): the check at the end finds it.
+	defer aaf.SetKeysHook(func(ctx context.Context, q db.Querier, when string) error {
+		if when != "avant" {
+			return nil
+		}
+		_, err := q.ExecContext(ctx, `INSERT INTO person_structures(person_id, structure_id)
+			SELECT id, 'nowhere' FROM persons WHERE external_id IS NOT NULL LIMIT 1`)
+		return err
+	})()
+	before := e.count(t, `SELECT COUNT(*) FROM persons`)
+	_, err := e.im.ImportDir(e.ctx, e.k.Sys, write(t, baseExport(t, "20260901")))
+	if err == nil || !strings.Contains(err.Error(), "clé étrangère person_structures_structure_id_fkey non respectée") {
+		t.Fatalf("import : %v", err)
+	}
+	if n := e.count(t, `SELECT COUNT(*) FROM persons`); n != before {
+		t.Errorf("personnes : %d avant, %d après un import en échec", before, n)
+	}
+	if n := e.count(t, `SELECT COUNT(*) FROM person_structures WHERE structure_id = 'nowhere'`); n != 0 {
+		t.Errorf("ligne orpheline gardée : %d", n)
+	}
+}

@@ -315,6 +315,13 @@ func (b *bulk) flush(ctx context.Context) error {
 	done := make(chan error, 1)
 	b.inFlight = done
 	go func(work []handedOver) {
+		// A panic here would end the process: it is the run's error, as on the
+		// run's own goroutine (db.TxOn rolls the transaction back).
+		defer func() {
+			if p := recover(); p != nil {
+				done <- fmt.Errorf("écriture des lots : %v", p)
+			}
+		}()
 		for _, w := range work {
 			if err := w.b.write(ctx, b.tx, w.args, w.rows); err != nil {
 				done <- err

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/preau-ent/preau/internal/commrules"
 	"github.com/preau-ent/preau/internal/directory"
 	"github.com/preau-ent/preau/internal/platform/db"
 	"github.com/preau-ent/preau/internal/platform/ids"
@@ -14,7 +15,7 @@ import (
 func migrated(t *testing.T) *db.DB {
 	t.Helper()
 	d := db.ForTest(t)
-	if err := d.Migrate(context.Background(), directory.Migrations, Migrations); err != nil {
+	if err := d.Migrate(context.Background(), directory.Migrations, commrules.Migrations, Migrations); err != nil {
 		t.Fatal(err)
 	}
 	return d
@@ -66,6 +67,24 @@ func TestCheckKeysFindsARowThatRefersToNothing(t *testing.T) {
 			t.Fatalf("clé non respectée non détectée : %v", err)
 		}
 	})
+	// A structure made before the import, which the import's rows refer to, cannot
+	// be deleted by another transaction between the check and the commit.
+	if _, err := d.ExecContext(ctx, `INSERT INTO structures(id, kind, name, created_at) VALUES ('s0', 'etablissement', 'École', 0)`); err != nil {
+		t.Fatal(err)
+	}
+	inTx(t, d, func(tx *sql.Tx) {
+		write(tx, `SET LOCAL session_replication_role = replica`, person,
+			`INSERT INTO person_structures(person_id, structure_id) VALUES ('p1', 's0')`)
+		if err := checkKeys(ctx, tx); err != nil {
+			t.Fatal(err)
+		}
+		inTx(t, d, func(other *sql.Tx) {
+			write(other, `SET LOCAL lock_timeout = '200ms'`)
+			if _, err := other.ExecContext(ctx, `DELETE FROM structures WHERE id = 's0'`); err == nil || !strings.Contains(err.Error(), "55P03") {
+				t.Fatalf("structure référencée supprimée pendant l'import : %v", err)
+			}
+		})
+	})
 	// The checks are back on after checkKeys.
 	inTx(t, d, func(tx *sql.Tx) {
 		write(tx, `SET LOCAL session_replication_role = replica`, school)
@@ -106,12 +125,23 @@ func TestOnlyAPrivilegedRoleSkipsTheRowByRowChecks(t *testing.T) {
 			t.Fatalf("rôle sans droit : %v, %v", may, err)
 		}
 	})
+	// Nor in a transaction that keeps one snapshot (the check would not see what
+	// others deleted meanwhile).
+	tx, err := d.BeginTx(ctx, &sql.TxOptions{Isolation: sql.LevelRepeatableRead})
+	if err != nil {
+		t.Fatal(err)
+	}
+	may, err := mayUncheckKeys(ctx, tx)
+	tx.Rollback()
+	if err != nil || may {
+		t.Fatalf("REPEATABLE READ : %v, %v", may, err)
+	}
 	// Nor when a table the import writes has a trigger of its own ("replica" would
 	// turn it off).
 	inTx(t, d, func(tx *sql.Tx) {
 		for _, s := range []string{
 			`CREATE FUNCTION preau_test_nothing() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NEW; END $$`,
-			`CREATE TRIGGER preau_test_nothing BEFORE INSERT ON persons FOR EACH ROW EXECUTE FUNCTION preau_test_nothing()`,
+			`CREATE TRIGGER preau_test_nothing BEFORE INSERT ON comm_rules FOR EACH ROW EXECUTE FUNCTION preau_test_nothing()`,
 		} {
 			if _, err := tx.ExecContext(ctx, s); err != nil {
 				t.Fatal(err)

@@ -444,8 +444,11 @@ func (r *run) run() error {
 // PostgreSQL every statement after it fails: the transaction is lost). It waits for
 // the batches still being written, so that nothing writes once the run is over.
 func (r *run) failed(err error) error {
-	if berr := r.bulk.wait(); berr != nil {
+	if berr := r.bulk.wait(); berr != nil && r.ctx.Err() == nil {
 		return berr
+	}
+	if err != nil && r.ctx.Err() != nil {
+		return errCancelled
 	}
 	return err
 }
@@ -1177,7 +1180,13 @@ func (r *run) finish() error {
 			if !r.keysUnchecked {
 				return nil
 			}
-			return checkKeys(r.ctx, &slowLog{r.tx})
+			if err := keysHook(r.ctx, r.tx, "avant"); err != nil {
+				return err
+			}
+			if err := checkKeys(r.ctx, &slowLog{r.tx}); err != nil {
+				return err
+			}
+			return keysHook(r.ctx, r.tx, "après")
 		}},
 		{"délais de conservation", func() error {
 			ended, purged, err := r.im.sweep(r.ctx, r.tx, r.now)
