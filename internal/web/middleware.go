@@ -105,9 +105,15 @@ func (s *Server) withObservability(next http.Handler) http.Handler {
 			d := time.Since(start)
 			s.metrics.requests.WithLabelValues(route, strconv.Itoa(rec.code)).Inc()
 			s.metrics.duration.WithLabelValues(route).Observe(d.Seconds())
-			if rec.code >= 500 {
+			switch {
+			case rec.code == http.StatusServiceUnavailable:
+				// Said on purpose, to be tried again: a database busy with an import
+				// (logged where it was found), a full server (counted in the metrics),
+				// a database that does not answer (logged by the readiness check).
+				slog.Warn("requête", "method", r.Method, "path", r.URL.Path, "code", rec.code, "ms", d.Milliseconds())
+			case rec.code >= 500:
 				slog.Error("requête", "method", r.Method, "path", r.URL.Path, "code", rec.code, "ms", d.Milliseconds())
-			} else {
+			default:
 				slog.Debug("requête", "method", r.Method, "path", r.URL.Path, "code", rec.code, "ms", d.Milliseconds())
 			}
 		}()

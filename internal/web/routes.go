@@ -1,6 +1,7 @@
 package web
 
 import (
+	"log/slog"
 	"net/http"
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -66,6 +67,7 @@ func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
 // readyz says whether this instance can serve: its database answers.
 func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 	if err := s.svc.DB.PingContext(r.Context()); err != nil {
+		slog.Error("base de données injoignable", "err", err)
 		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "indisponible", "database": err.Error()})
 		return
 	}
