@@ -50,6 +50,21 @@ func (r *run) uncheckKeys() (bool, error) {
 	return true, nil
 }
 
+// recheckKeys ends what uncheckKeys started, if it did: the row-by-row checks on
+// again, and every key checked set-wise (checkKeys).
+func (r *run) recheckKeys() error {
+	if !r.keysUnchecked {
+		return nil
+	}
+	if err := keysHook(r.ctx, r.tx, "avant"); err != nil {
+		return err
+	}
+	if err := checkKeys(r.ctx, r.tx); err != nil {
+		return err
+	}
+	return keysHook(r.ctx, r.tx, "après")
+}
+
 // mayUncheckKeys tells whether the role may set session_replication_role, whether
 // the transaction is READ COMMITTED and whether no table the import writes has a
 // trigger of its own.

@@ -1176,18 +1176,7 @@ func (r *run) finish() error {
 		}},
 		{"index des appartenances recréé", func() error { return r.restoreIndexes("group_members") }},
 		// Before the purge, whose deletions cascade.
-		{"clés étrangères vérifiées", func() error {
-			if !r.keysUnchecked {
-				return nil
-			}
-			if err := keysHook(r.ctx, r.tx, "avant"); err != nil {
-				return err
-			}
-			if err := checkKeys(r.ctx, &slowLog{r.tx}); err != nil {
-				return err
-			}
-			return keysHook(r.ctx, r.tx, "après")
-		}},
+		{"clés étrangères vérifiées", r.recheckKeys},
 		{"délais de conservation", func() error {
 			ended, purged, err := r.im.sweep(r.ctx, r.tx, r.now)
 			r.rep.AccessEnded, r.rep.Purged = ended, purged
