@@ -842,3 +842,140 @@ func TestFirstImportThatBreaksAForeignKeyChangesNothing(t *testing.T) {
 		t.Errorf("ligne orpheline gardée : %d", n)
 	}
 }
+
+// A first import inserts each person's relations without looking for them first:
+// relations an export names twice are written once, and a person the export adds,
+// deletes and adds again keeps the last of what it says.
+func TestFirstImportWithRepeatedRelationsAndAPersonAddedTwice(t *testing.T) {
+	e := setup(t)
+	files := baseExport(t, "20260901")
+	files["ENT_Complet_20260901_Eleve_0000.xml"] = doc(
+		rec("addRequest", "Eleve", "E1", a{"ENTPersonJointure", "E1"}, a{"sn", "Dupré"}, a{"givenName", "Éloïse"},
+			a{"ENTPersonDateNaissance", "14/03/2012"}, a{"ENTPersonStructRattach", "100|100"}, a{"ENTEleveClasses", "100$3A|100$3A"},
+			a{"ENTElevePersRelEleve", "R1$10$1$1$1$1|R2$10$1$1$1$1"}),
+		// E1's brother in the same class: their parent is in the class's parents group once.
+		pupil("addRequest", "E3", "Jules", "Dupré", "100", "3A", "R1"),
+		pupil("addRequest", "E5", "Léo", "Martin", "100", "3A", ""),
+		rec("deleteRequest", "Eleve", "E5"),
+		pupil("addRequest", "E5", "Léo", "Martin", "100", "3B", ""))
+	files["ENT_Complet_20260901_PersEducNat_0000.xml"] = doc(
+		rec("addRequest", "PersEducNat", "T1", a{"ENTPersonJointure", "T1"}, a{"sn", "Durand"}, a{"givenName", "Paul"},
+			a{"ENTPersonStructRattach", "100"}, a{"ENTPersonCategorieEnseignant", "O"},
+			a{"ENTPersonFonctions", "100$ENS$ENSEIGNEMENT$L1300$MATHEMATIQUES|100$ENS$ENSEIGNEMENT$L1300$MATHEMATIQUES|100$DIR$DIRECTION$$"},
+			a{"ENTAuxEnsClassesMatieres", "100$3A$061300|100$3A$061300|100$3B$061300"}))
+	rep := e.importDir(t, write(t, files))
+	if rep.Status != aaf.StatusOK {
+		t.Fatalf("rapport : %+v", rep)
+	}
+	for j, want := range map[string]string{
+		"E1": "structures=0690001A classes=3A parents=R1,R2 children= teaching= auto=class_profile:Eleve:3A",
+		"R1": "structures=0690001A classes= parents= children=E1,E3 teaching= auto=class_profile:Responsable:3A",
+		"E5": "structures=0690001A classes=3B parents= children= teaching= auto=class_profile:Eleve:3B",
+		"T1": "structures=0690001A classes= parents= children= teaching=3A/MATHEMATIQUES,3B/MATHEMATIQUES auto=class_profile:Enseignant:3A,class_profile:Enseignant:3B",
+	} {
+		if got := e.situation(t, j); got != want {
+			t.Errorf("%s : %s, attendu %s", j, got, want)
+		}
+	}
+	if n := e.count(t, `SELECT COUNT(*) FROM persons WHERE external_id = 'E5' AND removed_at = 0`); n != 1 {
+		t.Error("E5, ajouté de nouveau, reste marqué pour suppression")
+	}
+	if got := e.str(t, `SELECT f.code FROM person_functions f JOIN persons p ON p.id = f.person_id WHERE p.external_id = 'T1'`); got != "DIR,ENS" {
+		t.Errorf("fonctions de T1 : %s", got)
+	}
+}
+
+// A first import computes the family links, the responsables' structures and the
+// automatic memberships itself; a later import, the directory's set-wise steps. The
+// same export gives the same directory either way, warnings included.
+func TestFirstImportWritesWhatTheSetWiseStepsWould(t *testing.T) {
+	export := t.TempDir()
+	o := aaf.GenOptions{Persons: 2000, Schools: 2, Seed: 11, PerFile: 300}
+	if _, err := aaf.Generate(export, o); err != nil {
+		t.Fatal(err)
+	}
+	entries, err := os.ReadDir(export)
+	if err != nil {
+		t.Fatal(err)
+	}
+	date := strings.Split(entries[0].Name(), "_")[2]
+	school := e2eSchool(t, export)
+	// Links to persons the export lacks, a responsable without a known child, a
+	// pupil who names a teacher as responsable, siblings in one class.
+	extra := map[string]string{
+		"ENT_Complet_" + date + "_Eleve_9999.xml": doc(
+			pupil("addRequest", "XE1", "Lou", "Garnier", school, "ZZ1", "XR1,XR404,XT1"),
+			pupil("addRequest", "XE2", "Tom", "Garnier", school, "ZZ1", "XR1")),
+		"ENT_Complet_" + date + "_PersRelEleve_9999.xml": doc(
+			resp("XR1", "Inès", "Garnier", "XE1,XE404"),
+			resp("XR2", "Marc", "Seul", "XE405")),
+		"ENT_Complet_" + date + "_PersEducNat_9999.xml": doc(
+			teacher("XT1", "Yves", "Roche", school, school+"$ZZ1$061300")),
+	}
+	for name, body := range extra {
+		if err := os.WriteFile(filepath.Join(export, name), []byte(body), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	first := setup(t)
+	firstRep := first.importDir(t, export)
+	later := setup(t)
+	later.importDir(t, write(t, map[string]string{
+		"ENT_Complet_20260801_EtabEducNat_0000.xml": doc(etab("900", "0690900K", "COLLEGE$Ailleurs$Bron")),
+		"ENT_Complet_20260801_PersEducNat_0000.xml": doc(teacher("T900", "Rémi", "Avant", "900", "")),
+	}))
+	laterRep := later.importDir(t, export)
+	if firstRep.Created != laterRep.Created || firstRep.Links != laterRep.Links || firstRep.Links == 0 {
+		t.Fatalf("créés %d et %d, liens %d et %d", firstRep.Created, laterRep.Created, firstRep.Links, laterRep.Links)
+	}
+	issues := func(rep *aaf.Report) string {
+		var out []string
+		for _, x := range rep.Issues {
+			out = append(out, x.Severity+" "+x.Jointure+" "+x.Reason)
+		}
+		sort.Strings(out)
+		return strings.Join(out, "\n")
+	}
+	if a, b := issues(firstRep), issues(laterRep); a != b || !strings.Contains(a, "responsable XR404 introuvable") ||
+		!strings.Contains(a, "élève XE404 introuvable") || !strings.Contains(a, "XR2 responsable sans élève connu") {
+		t.Errorf("signalements du premier import :\n%s\nd'un import suivant :\n%s", a, b)
+	}
+	if got := first.situation(t, "XR1"); !strings.Contains(got, "children=XE1,XE2 ") || !strings.Contains(got, "auto=class_profile:Responsable:ZZ1") {
+		t.Errorf("XR1 : %s", got)
+	}
+	const ours = `p.external_id IS NOT NULL AND p.external_id <> 'T900'`
+	for what, q := range map[string]string{
+		"liens": `SELECT p.external_id || '>' || c.external_id FROM person_links l JOIN persons p ON p.id = l.parent_id
+			JOIN persons c ON c.id = l.child_id WHERE ` + ours,
+		"établissements": `SELECT p.external_id || '@' || s.uai FROM person_structures ps JOIN persons p ON p.id = ps.person_id
+			JOIN structures s ON s.id = ps.structure_id WHERE ` + ours,
+		"appartenances": `SELECT p.external_id || ' ' || m.source || ' ' || g.kind || ' ' || g.profile || ' ' || g.name FROM group_members m
+			JOIN persons p ON p.id = m.person_id JOIN groups g ON g.id = m.group_id WHERE ` + ours,
+		"relus": `SELECT p.external_id FROM aaf_persons a JOIN persons p ON p.id = a.person_id WHERE a.checksum = '' AND ` + ours,
+	} {
+		a, b := first.str(t, q), later.str(t, q)
+		if a != b || a == "" {
+			t.Errorf("%s : premier import et import suivant diffèrent (%d et %d caractères)", what, len(a), len(b))
+		}
+	}
+}
+
+// e2eSchool returns the jointure of a structure of a generated export.
+func e2eSchool(t *testing.T, dir string) string {
+	t.Helper()
+	matches, err := filepath.Glob(filepath.Join(dir, "*EtabEducNat*"))
+	if err != nil || len(matches) == 0 {
+		t.Fatalf("fichier des établissements : %v", err)
+	}
+	body, err := os.ReadFile(matches[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, rest, _ := strings.Cut(string(body), "<identifier><id>")
+	id, _, _ := strings.Cut(rest, "</id>")
+	if id == "" {
+		t.Fatal("aucun établissement dans l'export généré")
+	}
+	return id
+}

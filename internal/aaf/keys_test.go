@@ -160,7 +160,7 @@ func TestABatchThatFailsInTheBackgroundFailsTheRun(t *testing.T) {
 	inTx(t, d, func(tx *sql.Tx) {
 		b := newBulk(tx, d.Dialect, "2026-2027")
 		defer b.close()
-		b.firstImport(d.Dialect)
+		b.firstImport()
 		for range 2 {
 			// The same person twice: the second row conflicts.
 			if err := b.add(ctx, b.persons, "p1", "j1", "ana.diaz", "Ana", "Diaz", "ana", "diaz", "Eleve", "", "", "pending", 0, 0); err != nil {

@@ -84,6 +84,12 @@ func (pp *people) get(jointure string) (*personRef, bool) {
 	return nil, looked
 }
 
+// indexOf returns the number of the person with this jointure (the order they were
+// added in), or -1.
+func (pp *people) indexOf(jointure string) int32 {
+	return pp.slots[pp.slot(jointure)] - 1
+}
+
 // absent remembers that no person has this jointure.
 func (pp *people) absent(jointure string) { pp.absentJ[jointure] = struct{}{} }
 

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"runtime/debug"
+	"slices"
 	"strings"
 	"time"
 
@@ -41,8 +42,14 @@ type run struct {
 	deferred map[string][]string
 	// keysUnchecked says that the foreign keys are checked at the end (checkKeys).
 	keysUnchecked bool
-	now           time.Time
-	year          string
+	// lenient says that a first import met a person twice: its relations' batches
+	// skip the rows already there again (bulk.lenient).
+	lenient bool
+	// mem is what a first import keeps of the relations, to write the rest itself
+	// (firstTail); nil for other imports.
+	mem  *firstRelations
+	now  time.Time
+	year string
 
 	bulk   *bulk
 	logins *directory.LoginAllocator
@@ -124,7 +131,8 @@ func newRun(ctx context.Context, im *Importer, tx *sql.Tx, rep *Report, files []
 		}
 	}
 	if r.first() {
-		r.bulk.firstImport(im.db.Dialect)
+		r.mem = newFirstRelations()
+		r.bulk.firstImport()
 		if r.keysUnchecked, err = r.uncheckKeys(); err != nil {
 			r.close()
 			return nil, err
@@ -775,6 +783,12 @@ func (r *run) personRecord(f plannedFile, rec *Record, cat string) error {
 		if err := r.bulk.flush(r.ctx); err != nil {
 			return err
 		}
+		if r.first() && !r.lenient {
+			r.lenient = true
+			if err := r.bulk.lenient(r.ctx); err != nil {
+				return err
+			}
+		}
 	}
 	if rec.Op == OpDelete {
 		if p == nil {
@@ -911,12 +925,19 @@ func (r *run) personRecord(f plannedFile, rec *Record, cat string) error {
 			return err
 		}
 	}
-	switch cat {
-	case CatEleve:
-		if hasLinkAttrs(attrs) && !r.first() {
+	switch {
+	case r.mem != nil:
+		// A first import computes the family links, and what follows from the
+		// relations, itself (firstTail).
+		person := r.persons.indexOf(j)
+		if !created {
+			r.mem.forget(person)
+		}
+		r.mem.record(r.persons, person, d.profile, cat, rel, d)
+	case cat == CatEleve:
+		if hasLinkAttrs(attrs) {
 			// The pupil's record says who its responsables are: its links are
-			// rewritten. A record silent about them leaves them alone. (A first
-			// import has no links to rewrite.)
+			// rewritten. A record silent about them leaves them alone.
 			if err := r.bulk.add(r.ctx, r.bulk.owners, pid); err != nil {
 				return err
 			}
@@ -926,7 +947,7 @@ func (r *run) personRecord(f plannedFile, rec *Record, cat string) error {
 				return err
 			}
 		}
-	case CatPersRelEleve:
+	case cat == CatPersRelEleve:
 		for _, child := range d.children {
 			if err := r.bulk.add(r.ctx, r.bulk.workLinks, j, child); err != nil {
 				return err
@@ -1010,9 +1031,13 @@ func (r *run) relations(f plannedFile, rec *Record, j string, d personData) (rel
 	for _, x := range d.functions {
 		if s := lookup(x.structure); s != nil {
 			addStructure(s.id)
-			out.functions = append(out.functions, fn{s.id, x.code, clip(x.label, 200)})
+			if !slices.ContainsFunc(out.functions, func(f fn) bool { return f.structure == s.id && f.code == x.code }) {
+				out.functions = append(out.functions, fn{s.id, x.code, clip(x.label, 200)})
+			}
 		}
 	}
+	// Each relation once: a first import inserts them without looking for them
+	// (bulk.firstImport), and an export may name one twice.
 	member := func(list []ref, kind string) {
 		for _, c := range list {
 			s := lookup(c.structure)
@@ -1025,7 +1050,9 @@ func (r *run) relations(f plannedFile, rec *Record, j string, d personData) (rel
 				fail(err)
 				continue
 			}
-			out.groups = append(out.groups, gid)
+			if !slices.Contains(out.groups, gid) {
+				out.groups = append(out.groups, gid)
+			}
 		}
 	}
 	member(d.classes, directory.GroupClass)
@@ -1048,7 +1075,9 @@ func (r *run) relations(f plannedFile, rec *Record, j string, d personData) (rel
 				continue
 			}
 		}
-		out.teaching = append(out.teaching, [2]string{gid, sub})
+		if pair := [2]string{gid, sub}; !slices.Contains(out.teaching, pair) {
+			out.teaching = append(out.teaching, pair)
+		}
 	}
 	for _, w := range d.warnings {
 		r.warn(f, rec, j, firstOr(out.structures), w)
@@ -1095,16 +1124,6 @@ func (r *run) execIgnoring(q string) (int64, error) {
 	return r.exec(r.im.db.Dialect.IgnoringConflicts(q))
 }
 
-// inKeyOrder sorts an INSERT ... SELECT of a first import by key, the target's
-// primary key, where that pays (db.Dialect.InKeyOrder); a smaller import writes too
-// few rows for it to matter.
-func (r *run) inKeyOrder(key string) string {
-	if !r.first() {
-		return ""
-	}
-	return r.im.db.Dialect.InKeyOrder(key)
-}
-
 // logSlow writes to the debug log a statement of the import's last steps that took
 // more than a tenth of a second, its first words and the rows it changed.
 func logSlow(q string, start time.Time, rows int64) {
@@ -1115,12 +1134,11 @@ func logSlow(q string, start time.Time, rows int64) {
 }
 
 // first says that the directory had no person with a jointure before this import
-// (a first import): every family link, every responsable's structure and every
-// automatic membership it writes is new. The last steps then work on the whole
-// directory at once rather than on the list of persons touched, which is all of
-// them: a plain join instead of a look-up of a million ids in that list (a third of
-// those steps' time at a million persons). Persons made by hand in the meantime are
-// rebuilt too, to what they had.
+// (a first import): every person it imports is new, and so is every relation,
+// family link, responsable's structure and automatic membership it writes. It
+// writes them as new rows (bulk.firstImport), and computes the last three itself
+// (firstTail) rather than with the set-wise steps that follow a later import.
+// Persons made by hand keep what they have.
 func (r *run) first() bool { return r.preloaded && r.known == 0 }
 
 func (r *run) finish() error {
@@ -1155,10 +1173,11 @@ func (r *run) finish() error {
 			}
 		}
 	}
-	steps := []struct {
+	type step struct {
 		what string
 		fn   func() error
-	}{
+	}
+	steps := []step{
 		{"liens familiaux", r.links},
 		{"personnes absentes de l'export", r.missing},
 		{"mémoire", r.release},
@@ -1168,21 +1187,26 @@ func (r *run) finish() error {
 		{"index recréés", func() error { return r.restoreIndexes("persons") }},
 		{"rattachement des responsables", r.responsables},
 		{"groupes automatiques", func() error {
-			touched := `SELECT person_id FROM aaf_work_touched`
-			if r.first() {
-				touched = ""
-			}
-			return r.im.dir.RebuildPersons(r.ctx, &slowLog{r.tx}, touched)
+			return r.im.dir.RebuildPersons(r.ctx, &slowLog{r.tx}, `SELECT person_id FROM aaf_work_touched`)
 		}},
-		{"index des appartenances recréé", func() error { return r.restoreIndexes("group_members") }},
+	}
+	if r.mem != nil {
+		steps = []step{
+			{"liens familiaux, rattachement des responsables et groupes automatiques", r.firstTail},
+			{"personnes absentes de l'export", r.missing},
+			{"mémoire", r.release},
+			{"index recréés", func() error { return r.restoreIndexes("persons") }},
+		}
+	}
+	steps = append(steps,
+		step{"index des appartenances recréé", func() error { return r.restoreIndexes("group_members") }},
 		// Before the purge, whose deletions cascade.
-		{"clés étrangères vérifiées", r.recheckKeys},
-		{"délais de conservation", func() error {
+		step{"clés étrangères vérifiées", r.recheckKeys},
+		step{"délais de conservation", func() error {
 			ended, purged, err := r.im.sweep(r.ctx, r.tx, r.now)
 			r.rep.AccessEnded, r.rep.Purged = ended, purged
 			return err
-		}},
-	}
+		}})
 	for _, s := range steps {
 		start := time.Now()
 		if err := s.fn(); err != nil {
@@ -1204,36 +1228,31 @@ func (r *run) finish() error {
 // those the responsables' records declare; a responsable the directory does not know
 // is reported and the pupil's record read again next time.
 func (r *run) links() error {
-	if !r.first() {
-		// The old responsables of a pupil whose links change leave the class's parents
-		// group: their groups are rebuilt too.
-		if _, err := r.execIgnoring(`INSERT INTO aaf_work_touched(person_id) SELECT parent_id FROM person_links
-			WHERE child_id IN (SELECT person_id FROM aaf_work_owners) ON CONFLICT DO NOTHING`); err != nil {
-			return err
-		}
-		// Only the links the export no longer gives are deleted: most of a changed
-		// pupil's links stay, and writing them again cost a delta a good part of this step.
-		if _, err := r.exec(`DELETE FROM person_links WHERE child_id IN (SELECT person_id FROM aaf_work_owners)
-			AND NOT EXISTS (SELECT 1 FROM persons p, persons c, aaf_work_links w WHERE p.id = person_links.parent_id AND c.id = person_links.child_id
-				AND w.parent_ext = p.external_id AND w.child_ext = c.external_id AND p.profile = 'Responsable' AND c.profile = 'Eleve')`); err != nil {
-			return err
-		}
+	// The old responsables of a pupil whose links change leave the class's parents
+	// group: their groups are rebuilt too.
+	if _, err := r.execIgnoring(`INSERT INTO aaf_work_touched(person_id) SELECT parent_id FROM person_links
+		WHERE child_id IN (SELECT person_id FROM aaf_work_owners) ON CONFLICT DO NOTHING`); err != nil {
+		return err
+	}
+	// Only the links the export no longer gives are deleted: most of a changed
+	// pupil's links stay, and writing them again cost a delta a good part of this step.
+	if _, err := r.exec(`DELETE FROM person_links WHERE child_id IN (SELECT person_id FROM aaf_work_owners)
+		AND NOT EXISTS (SELECT 1 FROM persons p, persons c, aaf_work_links w WHERE p.id = person_links.parent_id AND c.id = person_links.child_id
+			AND w.parent_ext = p.external_id AND w.child_ext = c.external_id AND p.profile = 'Responsable' AND c.profile = 'Eleve')`); err != nil {
+		return err
 	}
 	n, err := r.execIgnoring(`INSERT INTO person_links(parent_id, child_id)
 		SELECT p.id, c.id FROM aaf_work_links w CROSS JOIN persons p CROSS JOIN persons c
-		WHERE p.external_id = w.parent_ext AND c.external_id = w.child_ext AND p.profile = 'Responsable' AND c.profile = 'Eleve'` +
-		r.inKeyOrder("p.id, c.id") + ` ON CONFLICT DO NOTHING`)
+		WHERE p.external_id = w.parent_ext AND c.external_id = w.child_ext AND p.profile = 'Responsable' AND c.profile = 'Eleve'
+		ON CONFLICT DO NOTHING`)
 	if err != nil {
 		return err
 	}
 	r.rep.Links = int(n)
-	// Responsables follow their children's classes and schools (after a first
-	// import, the last steps take everyone anyway).
-	if !r.first() {
-		if _, err := r.execIgnoring(`INSERT INTO aaf_work_touched(person_id) SELECT l.parent_id FROM person_links l
-			WHERE l.child_id IN (SELECT person_id FROM aaf_work_touched) ON CONFLICT DO NOTHING`); err != nil {
-			return err
-		}
+	// Responsables follow their children's classes and schools.
+	if _, err := r.execIgnoring(`INSERT INTO aaf_work_touched(person_id) SELECT l.parent_id FROM person_links l
+		WHERE l.child_id IN (SELECT person_id FROM aaf_work_touched) ON CONFLICT DO NOTHING`); err != nil {
+		return err
 	}
 	rows, err := r.tx.QueryContext(r.ctx, `SELECT w.parent_ext, w.child_ext, COALESCE(c.id, ''), COALESCE(p.profile, '')
 		FROM aaf_work_links w LEFT JOIN persons p ON p.external_id = w.parent_ext LEFT JOIN persons c ON c.external_id = w.child_ext
@@ -1265,16 +1284,22 @@ func (r *run) links() error {
 		r.rep.issue(SeverityWarning, "", 0, m.child, "", "responsable "+m.parent+" introuvable : lien avec l'élève non créé")
 		redo = append(redo, m.childID)
 	}
-	for len(redo) > 0 {
-		n := min(len(redo), 500)
+	return r.readAgain(redo)
+}
+
+// readAgain makes the next import read these persons' records again, though they
+// do not change: something they name was missing.
+func (r *run) readAgain(ids []string) error {
+	for len(ids) > 0 {
+		n := min(len(ids), 500)
 		args := make([]any, n)
 		for i := range args {
-			args[i] = redo[i]
+			args[i] = ids[i]
 		}
 		if _, err := r.exec(`UPDATE aaf_persons SET checksum = '' WHERE person_id IN (`+db.In(1, n)+`)`, args...); err != nil {
 			return err
 		}
-		redo = redo[n:]
+		ids = ids[n:]
 	}
 	return nil
 }
@@ -1344,22 +1369,17 @@ func (r *run) responsables() error {
 	// knows nothing of their size): a delta touches a few hundred of the
 	// hundreds of thousands of responsables.
 	touchedResp := `(SELECT t.person_id FROM aaf_work_touched t CROSS JOIN persons p WHERE p.id = t.person_id AND p.profile = 'Responsable')`
-	if r.first() {
-		// Every responsable, none of whom has a structure yet.
-		touchedResp = `(SELECT id FROM persons WHERE profile = 'Responsable')`
-	} else {
-		// The structures a responsable keeps stay as they are; only those none of
-		// their children is in any more are deleted.
-		if _, err := r.exec(`DELETE FROM person_structures WHERE person_id IN ` + touchedResp + ` AND ` + inAAFStructure("person_structures.structure_id") + `
-			AND NOT EXISTS (SELECT 1 FROM person_links l JOIN person_structures ps ON ps.person_id = l.child_id
-				WHERE l.parent_id = person_structures.person_id AND ps.structure_id = person_structures.structure_id)`); err != nil {
-			return err
-		}
+	// The structures a responsable keeps stay as they are; only those none of
+	// their children is in any more are deleted.
+	if _, err := r.exec(`DELETE FROM person_structures WHERE person_id IN ` + touchedResp + ` AND ` + inAAFStructure("person_structures.structure_id") + `
+		AND NOT EXISTS (SELECT 1 FROM person_links l JOIN person_structures ps ON ps.person_id = l.child_id
+			WHERE l.parent_id = person_structures.person_id AND ps.structure_id = person_structures.structure_id)`); err != nil {
+		return err
 	}
 	if _, err := r.execIgnoring(`INSERT INTO person_structures(person_id, structure_id)
 		SELECT DISTINCT l.parent_id, ps.structure_id FROM person_links l JOIN person_structures ps ON ps.person_id = l.child_id
 		JOIN structures s ON s.id = ps.structure_id AND s.external_id IS NOT NULL
-		WHERE l.parent_id IN ` + touchedResp + r.inKeyOrder("1, 2") + ` ON CONFLICT DO NOTHING`); err != nil {
+		WHERE l.parent_id IN ` + touchedResp + ` ON CONFLICT DO NOTHING`); err != nil {
 		return err
 	}
 	orphans, err := db.Strings(r.ctx, r.tx, `SELECT p.external_id FROM persons p WHERE p.id IN `+touchedResp+`

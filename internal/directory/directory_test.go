@@ -2,6 +2,7 @@ package directory_test
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"strings"
 	"testing"
@@ -381,6 +382,31 @@ func TestRebuildAllMatchesIncremental(t *testing.T) {
 	must(t, d.QueryRowContext(e.ctx, `SELECT COUNT(*) FROM group_members_wanted`).Scan(&left))
 	if left != 0 {
 		t.Fatalf("%d rows left in the work table", left)
+	}
+
+	// Inside a transaction, as an import runs it: a parent of two pupils of one
+	// class is in its parents group once, and a row already there (a direct
+	// membership in the teachers' group, as old data may hold) stays as it is
+	// while the others are written.
+	p3 := e.person(t, "Zoé", "Martin", directory.Eleve, college)
+	must(t, e.dir.AddMember(e.ctx, e.sys, other.ID, p3.ID))
+	must(t, e.dir.LinkParent(e.ctx, e.sys, par.ID, p3.ID))
+	must(t, e.dir.RebuildAll(e.ctx, d))
+	want := memberships(t, e)
+	if !strings.Contains(want, "Responsables — 5e B:sophie.martin:auto") || !strings.Contains(want, "Enseignants — 5e B:paul.durand:auto") {
+		t.Fatalf("memberships:\n%s", want)
+	}
+	for _, q := range []string{`DELETE FROM group_members WHERE source = 'auto'`,
+		`INSERT INTO group_members(group_id, person_id, source) SELECT g.id, t.teacher_id, 'direct' FROM teaching t JOIN groups g
+			ON g.class_id = t.group_id AND g.kind = 'class_profile' AND g.profile = 'Enseignant'`} {
+		if _, err := d.ExecContext(e.ctx, q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	must(t, d.Tx(e.ctx, func(tx *sql.Tx) error { return e.dir.RebuildPersons(e.ctx, tx, "") }))
+	got := memberships(t, e)
+	if want = strings.Replace(want, "Enseignants — 5e B:paul.durand:auto", "Enseignants — 5e B:paul.durand:direct", 1); got != want {
+		t.Fatalf("RebuildPersons in a transaction, over a membership already there:\n%s\nwant:\n%s", got, want)
 	}
 }
 

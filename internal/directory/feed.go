@@ -31,7 +31,8 @@ func (s *Service) SchoolYearNow() string { return SchoolYear(s.now()) }
 // due are computed in group_members_wanted first and only the difference is
 // written: a nightly delta touches a few thousand persons whose memberships nearly
 // all stay, and deleting then inserting them again was most of its time in the
-// database. When none has any yet (a first import), they are inserted directly.
+// database. When none has any yet (a directory filled in bulk, as the demo's), they
+// are inserted directly. (An AAF import's first import computes them itself.)
 func (s *Service) RebuildPersons(ctx context.Context, q db.Querier, idsSQL string, args ...any) error {
 	among := "true"
 	if idsSQL != "" {
@@ -42,24 +43,32 @@ func (s *Service) RebuildPersons(ctx context.Context, q db.Querier, idsSQL strin
 	if err != nil {
 		return err
 	}
-	into := `group_members(group_id, person_id, source) SELECT group_id, person_id, 'auto' FROM (`
-	if existing > 0 {
-		into = `group_members_wanted(group_id, person_id) SELECT group_id, person_id FROM (`
-	}
-	// Inserted directly (a first import: millions of rows), in key order where that
-	// pays; the work table of the other case is written in key order below.
-	order := ""
 	if existing == 0 {
-		order = s.db.Dialect.InKeyOrder("group_id, person_id")
+		// Inserted directly (possibly millions of rows), in key order where
+		// that pays, as new rows (db.Dialect.InsertNew): none of these persons has an
+		// automatic membership, and no one puts a person in an automatic group by
+		// hand. DISTINCT because two children in one class give their parent's
+		// membership twice; after the sort, it costs next to nothing. (On SQLite,
+		// INSERT OR IGNORE skips them without a sort.)
+		distinct := ""
+		if s.db.Dialect == db.Postgres {
+			distinct = "DISTINCT "
+		}
+		for _, rule := range autoMembershipRules(idsSQL) {
+			if _, err := s.db.Dialect.InsertNew(ctx, q, `INSERT INTO group_members(group_id, person_id, source) SELECT `+distinct+
+				`group_id, person_id, 'auto' FROM (`+rule+`) r WHERE true`+s.db.Dialect.InKeyOrder("group_id, person_id")+
+				` ON CONFLICT DO NOTHING`, args...); err != nil {
+				return err
+			}
+		}
+		return nil
 	}
+	// The work table is written in key order below.
 	for _, rule := range autoMembershipRules(idsSQL) {
-		if _, err := q.ExecContext(ctx, s.db.Dialect.IgnoringConflicts(`INSERT INTO `+into+rule+`) r WHERE true`+order+
-			` ON CONFLICT DO NOTHING`), args...); err != nil {
+		if _, err := q.ExecContext(ctx, s.db.Dialect.IgnoringConflicts(`INSERT INTO group_members_wanted(group_id, person_id) SELECT group_id, person_id FROM (`+
+			rule+`) r WHERE true ON CONFLICT DO NOTHING`), args...); err != nil {
 			return err
 		}
-	}
-	if existing == 0 {
-		return nil
 	}
 	if _, err := q.ExecContext(ctx, `DELETE FROM group_members WHERE source = 'auto' AND `+among+`
 		AND NOT EXISTS (SELECT 1 FROM group_members_wanted w WHERE w.group_id = group_members.group_id AND w.person_id = group_members.person_id)`, args...); err != nil {

@@ -249,6 +249,77 @@ func TestIgnoringConflicts(t *testing.T) {
 	}
 }
 
+// InsertNew writes every new row, skips those already there, and leaves the rest
+// of the transaction as it was, on either engine.
+func TestInsertNewSkipsRowsAlreadyThere(t *testing.T) {
+	ctx := context.Background()
+	d := ForTest(t)
+	for _, q := range []string{`CREATE TABLE r (a INTEGER PRIMARY KEY, b TEXT NOT NULL)`, `INSERT INTO r VALUES (2, 'déjà')`} {
+		if _, err := d.ExecContext(ctx, q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var written []int64
+	err := d.Tx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO r VALUES (1, 'avant')`); err != nil {
+			return err
+		}
+		for _, q := range []string{
+			`INSERT INTO r(a, b) SELECT 3, 'nouvelle' UNION ALL SELECT 4, 'nouvelle' ON CONFLICT DO NOTHING`,
+			// 2 is there: the plain insert fails, the savepoint is rolled back and
+			// the statement runs again, skipping it.
+			`INSERT INTO r(a, b) SELECT 2, 'remplacée' UNION ALL SELECT 5, 'nouvelle' ON CONFLICT DO NOTHING`,
+		} {
+			res, err := d.Dialect.InsertNew(ctx, tx, q)
+			if err != nil {
+				return err
+			}
+			n, err := res.RowsAffected()
+			if err != nil {
+				return err
+			}
+			written = append(written, n)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(written, []int64{2, 1}) {
+		t.Errorf("lignes écrites %v, attendu [2 1]", written)
+	}
+	rows, err := d.QueryContext(ctx, `SELECT a, b FROM r ORDER BY a`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var got []string
+	for rows.Next() {
+		var a int
+		var b string
+		if err := rows.Scan(&a, &b); err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, fmt.Sprint(a, " ", b))
+	}
+	want := []string{"1 avant", "2 déjà", "3 nouvelle", "4 nouvelle", "5 nouvelle"}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("%q, attendu %q", got, want)
+	}
+	// Outside a transaction: no savepoint, the failed statement changed nothing.
+	if _, err := d.Dialect.InsertNew(ctx, d, `INSERT INTO r(a, b) SELECT 5, 'remplacée' UNION ALL SELECT 6, 'nouvelle' ON CONFLICT DO NOTHING`); err != nil {
+		t.Fatal(err)
+	}
+	var count int
+	var five string
+	if err := d.QueryRowContext(ctx, `SELECT COUNT(*), (SELECT b FROM r WHERE a = 5) FROM r`).Scan(&count, &five); err != nil {
+		t.Fatal(err)
+	}
+	if count != 6 || five != "nouvelle" {
+		t.Errorf("hors transaction : %d lignes, la 5 : %q", count, five)
+	}
+}
+
 // A row that breaks a foreign key, written by a statement made with
 // IgnoringConflicts in a transaction that defers its foreign keys, fails the
 // transaction: nothing of it is kept, on either engine.
