@@ -845,7 +845,8 @@ func TestFirstImportThatBreaksAForeignKeyChangesNothing(t *testing.T) {
 
 // A first import inserts each person's relations without looking for them first:
 // relations an export names twice are written once, and a person the export adds,
-// deletes and adds again keeps the last of what it says.
+// deletes and adds again keeps the last of what it says in the structures the AAF
+// feeds.
 func TestFirstImportWithRepeatedRelationsAndAPersonAddedTwice(t *testing.T) {
 	e := setup(t)
 	files := baseExport(t, "20260901")
@@ -905,10 +906,18 @@ func TestFirstImportWritesWhatTheSetWiseStepsWould(t *testing.T) {
 	extra := map[string]string{
 		"ENT_Complet_" + date + "_Eleve_9999.xml": doc(
 			pupil("addRequest", "XE1", "Lou", "Garnier", school, "ZZ1", "XR1,XR404,XT1"),
-			pupil("addRequest", "XE2", "Tom", "Garnier", school, "ZZ1", "XR1")),
+			pupil("addRequest", "XE2", "Tom", "Garnier", school, "ZZ1", "XR1"),
+			// Added, deleted and added again: what the first record gave in the
+			// collège made by hand (found by its UAI) stays, as does its link.
+			rec("addRequest", "Eleve", "XE7", a{"ENTPersonJointure", "XE7"}, a{"sn", "Caron"}, a{"givenName", "Léna"},
+				a{"ENTPersonDateNaissance", "02/05/2011"}, a{"ENTPersonStructRattach", school + "|0690001A"},
+				a{"ENTEleveClasses", school + "$ZZ1|0690001A$3Z"}, a{"ENTElevePersRelEleve", "XR1$10$1$1$1$1"}),
+			rec("deleteRequest", "Eleve", "XE7"),
+			pupil("addRequest", "XE7", "Léna", "Caron", school, "ZZ2", "XR2")),
 		"ENT_Complet_" + date + "_PersRelEleve_9999.xml": doc(
 			resp("XR1", "Inès", "Garnier", "XE1,XE404"),
-			resp("XR2", "Marc", "Seul", "XE405")),
+			resp("XR2", "Marc", "Seul", "XE405"),
+			resp("XR6", "Jo", "Seul", "XE406")),
 		"ENT_Complet_" + date + "_PersEducNat_9999.xml": doc(
 			teacher("XT1", "Yves", "Roche", school, school+"$ZZ1$061300")),
 	}
@@ -938,11 +947,14 @@ func TestFirstImportWritesWhatTheSetWiseStepsWould(t *testing.T) {
 		return strings.Join(out, "\n")
 	}
 	if a, b := issues(firstRep), issues(laterRep); a != b || !strings.Contains(a, "responsable XR404 introuvable") ||
-		!strings.Contains(a, "élève XE404 introuvable") || !strings.Contains(a, "XR2 responsable sans élève connu") {
+		!strings.Contains(a, "élève XE404 introuvable") || !strings.Contains(a, "XR6 responsable sans élève connu") {
 		t.Errorf("signalements du premier import :\n%s\nd'un import suivant :\n%s", a, b)
 	}
-	if got := first.situation(t, "XR1"); !strings.Contains(got, "children=XE1,XE2 ") || !strings.Contains(got, "auto=class_profile:Responsable:ZZ1") {
+	if got := first.situation(t, "XR1"); !strings.Contains(got, "children=XE1,XE2,XE7 ") || !strings.Contains(got, "class_profile:Responsable:ZZ1") {
 		t.Errorf("XR1 : %s", got)
+	}
+	if got := first.situation(t, "XE7"); !strings.HasPrefix(got, "structures=0690001A,") || !strings.Contains(got, "classes=3Z,ZZ2 parents=XR1,XR2 ") {
+		t.Errorf("XE7 : %s", got)
 	}
 	const ours = `p.external_id IS NOT NULL AND p.external_id <> 'T900'`
 	for what, q := range map[string]string{

@@ -341,6 +341,7 @@ const insertAAFPersons = `INSERT INTO aaf_persons(person_id, category, checksum,
 // before inserting it, a third of these statements' time.
 func (b *bulk) firstImport() {
 	for _, x := range b.ofPersons() {
+		x.close()
 		x.head, x.tail = x.made[0], ""
 		x.strict()
 	}

@@ -17,8 +17,8 @@ import (
 // mostly in joins, sorts and unique-index look-ups the import has no need for,
 // since it knows every row and that none is there yet. Persons are numbered as in
 // the people (the order they were created in, which is their ids' order);
-// structures and groups by their place in ids. Nothing here holds a pointer: the
-// garbage collector does not scan it.
+// structures and groups by their place in ids. The arrays by person hold no
+// pointer: the garbage collector does not scan them.
 type firstRelations struct {
 	profiles     []uint8  // by person: index in profileNames
 	profileNames []string // directory.Eleve...
@@ -106,15 +106,19 @@ func (m *firstRelations) record(pp *people, person int32, profile, cat string, r
 	}
 }
 
-// forget drops what was kept of a person's earlier record: a full export that
-// adds, deletes, then adds again the same person (rare: no need to be quick).
-func (m *firstRelations) forget(person int32) {
-	drop := func(p pair) bool { return p.person == person }
-	m.structures = slices.DeleteFunc(m.structures, drop)
-	m.members = slices.DeleteFunc(m.members, drop)
-	m.directions = slices.DeleteFunc(m.directions, drop)
-	m.teaching = slices.DeleteFunc(m.teaching, drop)
-	m.declared = slices.DeleteFunc(m.declared, func(l declaredLink) bool { return l.by == person })
+// forget drops what a person's earlier record gave in the structures the AAF feeds,
+// for a full export that adds, deletes, then adds again the same person: the import
+// deletes the same rows then (the person's relations in structures made by hand
+// stay, as do the family links either record declared, as with the set-wise
+// steps). aafStructure and aafGroup tell which structures and groups those are. It
+// reads every relation kept: a rare case, not worth an index.
+func (m *firstRelations) forget(person int32, aafStructure, aafGroup func(id string) bool) {
+	inStructure := func(p pair) bool { return p.person == person && aafStructure(m.ids[p.other]) }
+	inGroup := func(p pair) bool { return p.person == person && aafGroup(m.ids[p.other]) }
+	m.structures = slices.DeleteFunc(m.structures, inStructure)
+	m.directions = slices.DeleteFunc(m.directions, inStructure)
+	m.members = slices.DeleteFunc(m.members, inGroup)
+	m.teaching = slices.DeleteFunc(m.teaching, inGroup)
 }
 
 // byPerson sorts pairs by person and returns, for each person below n, where its
@@ -314,7 +318,8 @@ func (r *run) firstMemberships(links, derived []uint64) error {
 	// memberships by person, and to the end of its group's in the primary key
 	// (measured with two million memberships, 15 to 20 % faster than in the order
 	// of the groups). On SQLite, whose table is its primary key (WITHOUT ROWID)
-	// and whose index by person is built afterwards, in the key's order.
+	// and whose index by person a large first import builds afterwards
+	// (deferIndexes), in the key's order.
 	byGroup := r.im.db.Dialect == db.SQLite
 	var rank, group []int32 // a group's place in the order of the ids, and back
 	if byGroup {

@@ -320,6 +320,29 @@ func (r *run) restoreIndexes(table string) error {
 	return nil
 }
 
+// aafStructure tells whether the structure with this id is one the AAF feeds (it
+// has a jointure).
+func (r *run) aafStructure(id string) bool {
+	for _, s := range r.byJointure {
+		if s.id == id {
+			return true
+		}
+	}
+	return false
+}
+
+// aafGroup tells whether the group with this id is one of this year's classes or
+// groups of a structure the AAF feeds (isAAFGroup).
+func (r *run) aafGroup(id string) bool {
+	for key, g := range r.groups {
+		if g == id {
+			structureID, _, _ := strings.Cut(key, "\x00")
+			return r.aafStructure(structureID)
+		}
+	}
+	return false
+}
+
 func groupKey(structureID, kind, code string) string {
 	return structureID + "\x00" + kind + "\x00" + code
 }
@@ -931,7 +954,7 @@ func (r *run) personRecord(f plannedFile, rec *Record, cat string) error {
 		// relations, itself (firstTail).
 		person := r.persons.indexOf(j)
 		if !created {
-			r.mem.forget(person)
+			r.mem.forget(person, r.aafStructure, r.aafGroup)
 		}
 		r.mem.record(r.persons, person, d.profile, cat, rel, d)
 	case cat == CatEleve:
@@ -1135,7 +1158,8 @@ func logSlow(q string, start time.Time, rows int64) {
 
 // first says that the directory had no person with a jointure before this import
 // (a first import): every person it imports is new, and so is every relation,
-// family link, responsable's structure and automatic membership it writes. It
+// family link, responsable's structure and automatic membership it writes (but
+// for a person the export adds twice: bulk.lenient). It
 // writes them as new rows (bulk.firstImport), and computes the last three itself
 // (firstTail) rather than with the set-wise steps that follow a later import.
 // Persons made by hand keep what they have.

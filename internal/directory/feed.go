@@ -106,7 +106,8 @@ func autoMembershipRules(idsSQL string) []string {
 	// The parents of a class's pupils: from the listed parents' links when there is
 	// a list; for everyone, from the classes' memberships, so that the rows come out
 	// class by class, in the order of group_members' key, and the statement needs no
-	// index of memberships by person (a first import builds it afterwards).
+	// index of memberships by person (a directory filled in bulk may build it
+	// afterwards).
 	parentsRule := `SELECT g.id AS group_id, l.parent_id AS person_id FROM person_links l CROSS JOIN group_members m CROSS JOIN groups g
 		 WHERE m.person_id = l.child_id AND m.source = 'direct'
 		 AND g.class_id = m.group_id AND g.kind = 'class_profile' AND g.profile = 'Responsable' AND ` + among("l.parent_id")

@@ -471,6 +471,10 @@ func (d Dialect) IgnoringConflicts(stmt string) string {
 // costs nothing more, it runs as IgnoringConflicts writes it. The plain INSERT must
 // not give the same row twice (SELECT DISTINCT where it could): the second would
 // make it fail and run again.
+//
+// q is a transaction (or wraps one), or a pool or connection outside any
+// transaction, which can begin one (BeginTx): there the plain INSERT that fails
+// changes nothing by itself, and no savepoint is needed.
 func (d Dialect) InsertNew(ctx context.Context, q Querier, stmt string, args ...any) (sql.Result, error) {
 	if d != Postgres {
 		return q.ExecContext(ctx, d.IgnoringConflicts(stmt), args...)
@@ -509,11 +513,10 @@ func (d Dialect) InsertNew(ctx context.Context, q Querier, stmt string, args ...
 // InKeyOrder is the ORDER BY that makes a large INSERT ... SELECT write its rows in
 // the order of key, the target's primary key, on PostgreSQL: its hash joins give
 // the rows all over the key, and sorted they go to the key's pages one after the
-// other (a first import of a million persons: its million profile-group memberships
-// 28-32 s unsorted, 23 s sorted; 576,000 responsables' structures 14.7 s, 12.8 s;
-// family links 18.1 s, 14.4 s). On SQLite, whose joins the statements fix in the
-// order of the persons' keys, it is empty: the sort cost more than it saved (a first
-// import's automatic memberships 14.5 s unsorted, 16.1 s sorted).
+// other (a million profile-group memberships: 28-32 s unsorted, 23 s sorted). On
+// SQLite, whose joins the statements fix in the order of the persons' keys, it is
+// empty: the sort cost more than it saved (2 million automatic memberships: 14.5 s
+// unsorted, 16.1 s sorted).
 func (d Dialect) InKeyOrder(key string) string {
 	if d != Postgres {
 		return ""
