@@ -43,32 +43,24 @@ func (s *Service) RebuildPersons(ctx context.Context, q db.Querier, idsSQL strin
 	if err != nil {
 		return err
 	}
-	if existing == 0 {
-		// Inserted directly (possibly millions of rows), in key order where
-		// that pays, as new rows (db.Dialect.InsertNew): none of these persons has an
-		// automatic membership, and no one puts a person in an automatic group by
-		// hand. DISTINCT because two children in one class give their parent's
-		// membership twice; after the sort, it costs next to nothing. (On SQLite,
-		// INSERT OR IGNORE skips them without a sort.)
-		distinct := ""
-		if s.db.Dialect == db.Postgres {
-			distinct = "DISTINCT "
-		}
-		for _, rule := range autoMembershipRules(idsSQL) {
-			if _, err := s.db.Dialect.InsertNew(ctx, q, `INSERT INTO group_members(group_id, person_id, source) SELECT `+distinct+
-				`group_id, person_id, 'auto' FROM (`+rule+`) r WHERE true`+s.db.Dialect.InKeyOrder("group_id, person_id")+
-				` ON CONFLICT DO NOTHING`, args...); err != nil {
-				return err
-			}
-		}
-		return nil
+	into := `group_members(group_id, person_id, source) SELECT group_id, person_id, 'auto' FROM (`
+	if existing > 0 {
+		into = `group_members_wanted(group_id, person_id) SELECT group_id, person_id FROM (`
 	}
-	// The work table is written in key order below.
+	// Inserted directly (possibly millions of rows), in key order where that pays;
+	// the work table of the other case is written in key order below.
+	order := ""
+	if existing == 0 {
+		order = s.db.Dialect.InKeyOrder("group_id, person_id")
+	}
 	for _, rule := range autoMembershipRules(idsSQL) {
-		if _, err := q.ExecContext(ctx, s.db.Dialect.IgnoringConflicts(`INSERT INTO group_members_wanted(group_id, person_id) SELECT group_id, person_id FROM (`+
-			rule+`) r WHERE true ON CONFLICT DO NOTHING`), args...); err != nil {
+		if _, err := q.ExecContext(ctx, s.db.Dialect.IgnoringConflicts(`INSERT INTO `+into+rule+`) r WHERE true`+order+
+			` ON CONFLICT DO NOTHING`), args...); err != nil {
 			return err
 		}
+	}
+	if existing == 0 {
+		return nil
 	}
 	if _, err := q.ExecContext(ctx, `DELETE FROM group_members WHERE source = 'auto' AND `+among+`
 		AND NOT EXISTS (SELECT 1 FROM group_members_wanted w WHERE w.group_id = group_members.group_id AND w.person_id = group_members.person_id)`, args...); err != nil {

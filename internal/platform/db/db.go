@@ -461,55 +461,6 @@ func (d Dialect) IgnoringConflicts(stmt string) string {
 	return "INSERT OR IGNORE INTO " + rest
 }
 
-// InsertNew runs stmt, an "INSERT INTO ... ON CONFLICT DO NOTHING" whose rows are,
-// but for a rare case, not there yet (a directory's automatic memberships computed
-// for persons who have none yet), in the transaction q. On PostgreSQL the clause
-// costs half again the insertion: each row is first looked for in the unique indexes, then inserted
-// (a million memberships: 5.4 s with it, 3.6 s without). So the plain INSERT runs
-// first, inside a savepoint; if a row is there after all, the savepoint is rolled
-// back and the statement runs again with its clause. On SQLite, where OR IGNORE
-// costs nothing more, it runs as IgnoringConflicts writes it. The plain INSERT must
-// not give the same row twice (SELECT DISTINCT where it could): the second would
-// make it fail and run again.
-//
-// q is a transaction (or wraps one), or a pool or connection outside any
-// transaction, which can begin one (BeginTx): there the plain INSERT that fails
-// changes nothing by itself, and no savepoint is needed.
-func (d Dialect) InsertNew(ctx context.Context, q Querier, stmt string, args ...any) (sql.Result, error) {
-	if d != Postgres {
-		return q.ExecContext(ctx, d.IgnoringConflicts(stmt), args...)
-	}
-	plain, found := strings.CutSuffix(strings.TrimRight(stmt, " \n\t"), "ON CONFLICT DO NOTHING")
-	if !found {
-		panic("InsertNew : " + stmt) // a programming mistake, caught by the tests
-	}
-	// Outside a transaction (q could begin one), a failed statement changes
-	// nothing by itself.
-	_, alone := q.(interface {
-		BeginTx(context.Context, *sql.TxOptions) (*sql.Tx, error)
-	})
-	if !alone {
-		if _, err := q.ExecContext(ctx, `SAVEPOINT insert_new`); err != nil {
-			return nil, err
-		}
-	}
-	res, err := q.ExecContext(ctx, plain, args...)
-	if err == nil && !alone {
-		_, err = q.ExecContext(ctx, `RELEASE SAVEPOINT insert_new`)
-	}
-	if err == nil || !IsUniqueViolation(err) {
-		return res, err
-	}
-	if !alone {
-		for _, undo := range []string{`ROLLBACK TO SAVEPOINT insert_new`, `RELEASE SAVEPOINT insert_new`} {
-			if _, err := q.ExecContext(ctx, undo); err != nil {
-				return nil, err
-			}
-		}
-	}
-	return q.ExecContext(ctx, stmt, args...)
-}
-
 // InKeyOrder is the ORDER BY that makes a large INSERT ... SELECT write its rows in
 // the order of key, the target's primary key, on PostgreSQL: its hash joins give
 // the rows all over the key, and sorted they go to the key's pages one after the
