@@ -74,10 +74,9 @@ func (b *batch) add(vals ...any) {
 // Otherwise a full batch is one prepared statement. A partial one (every batch is
 // flushed when one is full, to keep the order of the writes) is one statement on
 // PostgreSQL, where each statement is a round trip; on SQLite it goes in pieces of
-// a power of two rows: preparing a
-// statement of a few hundred rows cost more than running it (2.6 s of a first
-// import of a million persons went into preparing the partial batches of each
-// flush), and the pieces' statements are prepared once.
+// a power of two rows: preparing a statement of a few hundred rows cost more than
+// running it (2.6 s of a first import of a million persons went into preparing the
+// partial batches of each flush), and the pieces' statements are prepared once.
 func (b *batch) write(ctx context.Context, tx *sql.Tx, args []any, rows int) error {
 	if rows == 0 {
 		return nil
@@ -153,7 +152,9 @@ func (b *batch) unnestQuery(row []any) string {
 // unnestKey is the place of unnestQuery's statement among a batch's prepared ones.
 const unnestKey = -1
 
-// columns turns n rows of cols arguments into one array per column.
+// columns turns n rows of cols arguments into one array per column, of the type of
+// the first row's value. Another type (a NULL among strings) is a programming
+// mistake, which the tests meet: it is not written as something else.
 func columns(args []any, cols, n int) []any {
 	out := make([]any, cols)
 	for c := range cols {
@@ -166,13 +167,19 @@ func columns(args []any, cols, n int) []any {
 					col[i] = int64(v)
 				case int64:
 					col[i] = v
+				default:
+					panic(fmt.Sprintf("aaf: valeur %T dans une colonne d'entiers", v))
 				}
 			}
 			out[c] = col
 		default:
 			col := make([]string, n)
 			for i := range n {
-				col[i], _ = args[i*cols+c].(string)
+				v, ok := args[i*cols+c].(string)
+				if !ok {
+					panic(fmt.Sprintf("aaf: valeur %T dans une colonne de textes", args[i*cols+c]))
+				}
+				col[i] = v
 			}
 			out[c] = col
 		}
@@ -308,7 +315,7 @@ func newBulk(tx *sql.Tx, dialect db.Dialect, year string) *bulk {
 		members:    newBatch(`INSERT INTO group_members(group_id, person_id, source) VALUES `, onConflictNothing, 3, true),
 		functions:  newBatch(`INSERT INTO person_functions(person_id, structure_id, code, label) VALUES `, onConflictNothing, 4, true),
 		teaching:   newBatch(`INSERT INTO teaching(teacher_id, group_id, subject_id) VALUES `, onConflictNothing, 3, true),
-		aafPersons: newBatch(insertAAFPersons,
+		aafPersons: newBatch(`INSERT INTO aaf_persons(person_id, category, checksum, structures, attrs, updated_at) VALUES `,
 			` ON CONFLICT (person_id) DO UPDATE SET category = excluded.category, checksum = excluded.checksum,
 			structures = excluded.structures, attrs = excluded.attrs, updated_at = excluded.updated_at`, 6, true),
 
@@ -329,8 +336,6 @@ func newBulk(tx *sql.Tx, dialect db.Dialect, year string) *bulk {
 	b.persons.strict()
 	return b
 }
-
-const insertAAFPersons = `INSERT INTO aaf_persons(person_id, category, checksum, structures, attrs, updated_at) VALUES `
 
 // firstImport makes the batches fit a first import, whose persons are all new: what
 // was imported of each is inserted, not upserted (an upsert may fail half-way, and

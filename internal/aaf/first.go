@@ -62,10 +62,10 @@ func (m *firstRelations) profile(person int32) string { return m.profileNames[m.
 
 // record keeps what person's record says (a second record of the same person
 // replaces the first: forget).
-func (m *firstRelations) record(pp *people, person int32, profile, cat string, rel relations, d personData) {
-	code := slices.Index(m.profileNames, profile)
+func (m *firstRelations) record(pp *people, person int32, cat string, rel relations, d personData) {
+	code := slices.Index(m.profileNames, d.profile)
 	if code < 0 {
-		m.profileNames = append(m.profileNames, profile)
+		m.profileNames = append(m.profileNames, d.profile)
 		code = len(m.profileNames) - 1
 	}
 	for int(person) >= len(m.profiles) {
@@ -140,7 +140,7 @@ func byPerson(pairs []pair, n int32) []int32 {
 // joined packs a pair into one number, for sorting and removing duplicates.
 func joined(a, b int32) uint64 { return uint64(uint32(a))<<32 | uint64(uint32(b)) }
 
-func split2(v uint64) (int32, int32) { return int32(v >> 32), int32(uint32(v)) }
+func unjoin(v uint64) (int32, int32) { return int32(v >> 32), int32(uint32(v)) }
 
 // firstTail writes, for a first import, the family links, the responsables'
 // structures and the automatic memberships, by the rules of the set-wise steps:
@@ -178,8 +178,7 @@ func (r *run) personID(i int32) string { return r.persons.id(r.persons.ref(i)) }
 func (r *run) firstLinks() ([]uint64, error) {
 	m, pp := r.mem, r.persons
 	links := make([]uint64, 0, len(m.declared))
-	type miss struct{ parent, child string }
-	var missing []miss
+	var missing []missingLink
 	for _, l := range m.declared {
 		other := l.other
 		if other < 0 {
@@ -187,9 +186,9 @@ func (r *run) firstLinks() ([]uint64, error) {
 			if other = pp.indexOf(otherJ); other < 0 {
 				byJ := pp.jointure(pp.ref(l.by))
 				if l.byParent {
-					missing = append(missing, miss{byJ, otherJ})
+					missing = append(missing, missingLink{parent: byJ, child: otherJ})
 				} else {
-					missing = append(missing, miss{otherJ, byJ})
+					missing = append(missing, missingLink{parent: otherJ, child: byJ, childID: r.personID(l.by)})
 				}
 				continue
 			}
@@ -205,25 +204,17 @@ func (r *run) firstLinks() ([]uint64, error) {
 	slices.Sort(links)
 	links = slices.Compact(links)
 	for _, l := range links {
-		parent, child := split2(l)
+		parent, child := unjoin(l)
 		if err := r.bulk.add(r.ctx, r.bulk.links, r.personID(parent), r.personID(child)); err != nil {
 			return nil, err
 		}
 	}
 	r.rep.Links = len(links)
-	slices.SortFunc(missing, func(a, b miss) int { return cmp.Or(cmp.Compare(a.child, b.child), cmp.Compare(a.parent, b.parent)) })
-	missing = slices.Compact(missing)
-	var redo []string
-	for _, x := range missing {
-		child := pp.indexOf(x.child)
-		if child < 0 {
-			r.rep.issue(SeverityWarning, "", 0, x.parent, "", "élève "+x.child+" introuvable : lien avec le responsable "+x.parent+" non créé")
-			continue
-		}
-		r.rep.issue(SeverityWarning, "", 0, x.child, "", "responsable "+x.parent+" introuvable : lien avec l'élève non créé")
-		redo = append(redo, r.personID(child))
-	}
-	return links, r.readAgain(redo)
+	// In the order the set-wise step reports them.
+	slices.SortFunc(missing, func(a, b missingLink) int {
+		return cmp.Or(cmp.Compare(a.child, b.child), cmp.Compare(a.parent, b.parent))
+	})
+	return links, r.reportMissingLinks(slices.Compact(missing))
 }
 
 // firstResponsables writes the structures responsables have through their
@@ -242,7 +233,7 @@ func (r *run) firstResponsables(links []uint64) ([]uint64, error) {
 	structures := func(p int32) []pair { return m.structures[start[p]:start[p+1]] }
 	var derived []uint64
 	for _, l := range links {
-		parent, child := split2(l)
+		parent, child := unjoin(l)
 		for _, s := range structures(child) {
 			if aaf[s.other] && !slices.ContainsFunc(structures(parent), func(x pair) bool { return x.other == s.other }) {
 				derived = append(derived, joined(parent, s.other))
@@ -253,7 +244,7 @@ func (r *run) firstResponsables(links []uint64) ([]uint64, error) {
 	derived = slices.Compact(derived)
 	attached := make(map[int32]bool, len(derived)/2)
 	for _, v := range derived {
-		parent, s := split2(v)
+		parent, s := unjoin(v)
 		attached[parent] = true
 		if err := r.bulk.add(r.ctx, r.bulk.structures, r.personID(parent), m.ids[s]); err != nil {
 			return nil, err
@@ -266,9 +257,7 @@ func (r *run) firstResponsables(links []uint64) ([]uint64, error) {
 		}
 	}
 	slices.Sort(orphans)
-	for _, j := range orphans {
-		r.rep.issue(SeverityWarning, "", 0, j, "", "responsable sans élève connu : compte créé sans établissement")
-	}
+	r.reportWithoutChild(orphans)
 	return derived, nil
 }
 
@@ -292,7 +281,7 @@ func (r *run) firstMemberships(links, derived []uint64) error {
 		add(s.person, profileGroups[groupOf{s.other, m.profile(s.person)}])
 	}
 	for _, v := range derived {
-		parent, s := split2(v)
+		parent, s := unjoin(v)
 		add(parent, profileGroups[groupOf{s, directory.Responsable}])
 	}
 	for _, d := range m.directions {
@@ -305,7 +294,7 @@ func (r *run) firstMemberships(links, derived []uint64) error {
 		}
 	}
 	for _, l := range links {
-		parent, child := split2(l)
+		parent, child := unjoin(l)
 		for _, x := range m.members[start[child]:start[child+1]] {
 			add(parent, classGroups[groupOf{x.other, directory.Responsable}])
 		}
@@ -333,14 +322,14 @@ func (r *run) firstMemberships(links, derived []uint64) error {
 			rank[g] = int32(i)
 		}
 		for i, v := range auto {
-			person, g := split2(v)
+			person, g := unjoin(v)
 			auto[i] = joined(rank[g], person)
 		}
 	}
 	slices.Sort(auto)
 	auto = slices.Compact(auto)
 	for _, v := range auto {
-		person, g := split2(v)
+		person, g := unjoin(v)
 		if byGroup {
 			g, person = group[person], g
 		}

@@ -806,7 +806,7 @@ func (r *run) personRecord(f plannedFile, rec *Record, cat string) error {
 		if err := r.bulk.flush(r.ctx); err != nil {
 			return err
 		}
-		if r.first() && !r.lenient {
+		if r.mem != nil && !r.lenient {
 			r.lenient = true
 			if err := r.bulk.lenient(r.ctx); err != nil {
 				return err
@@ -956,7 +956,7 @@ func (r *run) personRecord(f plannedFile, rec *Record, cat string) error {
 		if !created {
 			r.mem.forget(person, r.aafStructure, r.aafGroup)
 		}
-		r.mem.record(r.persons, person, d.profile, cat, rel, d)
+		r.mem.record(r.persons, person, cat, rel, d)
 	case cat == CatEleve:
 		if hasLinkAttrs(attrs) {
 			// The pupil's record says who its responsables are: its links are
@@ -1159,10 +1159,10 @@ func logSlow(q string, start time.Time, rows int64) {
 // first says that the directory had no person with a jointure before this import
 // (a first import): every person it imports is new, and so is every relation,
 // family link, responsable's structure and automatic membership it writes (but
-// for a person the export adds twice: bulk.lenient). It
-// writes them as new rows (bulk.firstImport), and computes the last three itself
-// (firstTail) rather than with the set-wise steps that follow a later import.
-// Persons made by hand keep what they have.
+// for a person the export adds twice: bulk.lenient). It writes them as new rows
+// (bulk.firstImport), and computes the last three itself (firstTail) rather than
+// with the set-wise steps that follow a later import. Persons made by hand keep
+// what they have.
 func (r *run) first() bool { return r.preloaded && r.known == 0 }
 
 func (r *run) finish() error {
@@ -1284,11 +1284,9 @@ func (r *run) links() error {
 	if err != nil {
 		return err
 	}
-	var redo []string
-	type miss struct{ parent, child, childID string }
-	var missing []miss
+	var missing []missingLink
 	for rows.Next() {
-		var m miss
+		var m missingLink
 		var profile string
 		if err := rows.Scan(&m.parent, &m.child, &m.childID, &profile); err != nil {
 			rows.Close()
@@ -1300,6 +1298,18 @@ func (r *run) links() error {
 	if err := rows.Err(); err != nil {
 		return err
 	}
+	return r.reportMissingLinks(missing)
+}
+
+// missingLink is a family link a record declares with a jointure no person has:
+// childID is the pupil's id when the responsable is the one missing.
+type missingLink struct{ parent, child, childID string }
+
+// reportMissingLinks reports the links not created for want of a person, and makes
+// the next import read again the records of the pupils whose responsable is
+// missing, though they do not change, in case the responsable is there then.
+func (r *run) reportMissingLinks(missing []missingLink) error {
+	var redo []string
 	for _, m := range missing {
 		if m.childID == "" {
 			r.rep.issue(SeverityWarning, "", 0, m.parent, "", "élève "+m.child+" introuvable : lien avec le responsable "+m.parent+" non créé")
@@ -1308,24 +1318,26 @@ func (r *run) links() error {
 		r.rep.issue(SeverityWarning, "", 0, m.child, "", "responsable "+m.parent+" introuvable : lien avec l'élève non créé")
 		redo = append(redo, m.childID)
 	}
-	return r.readAgain(redo)
-}
-
-// readAgain makes the next import read these persons' records again, though they
-// do not change: something they name was missing.
-func (r *run) readAgain(ids []string) error {
-	for len(ids) > 0 {
-		n := min(len(ids), 500)
+	for len(redo) > 0 {
+		n := min(len(redo), 500)
 		args := make([]any, n)
 		for i := range args {
-			args[i] = ids[i]
+			args[i] = redo[i]
 		}
 		if _, err := r.exec(`UPDATE aaf_persons SET checksum = '' WHERE person_id IN (`+db.In(1, n)+`)`, args...); err != nil {
 			return err
 		}
-		ids = ids[n:]
+		redo = redo[n:]
 	}
 	return nil
+}
+
+// reportWithoutChild reports the responsables left without a structure: none of
+// their children is known.
+func (r *run) reportWithoutChild(jointures []string) {
+	for _, j := range jointures {
+		r.rep.issue(SeverityWarning, "", 0, j, "", "responsable sans élève connu : compte créé sans établissement")
+	}
 }
 
 // missing marks, after a full export, the persons of the structures it covers that
@@ -1411,9 +1423,7 @@ func (r *run) responsables() error {
 	if err != nil {
 		return err
 	}
-	for _, j := range orphans {
-		r.rep.issue(SeverityWarning, "", 0, j, "", "responsable sans élève connu : compte créé sans établissement")
-	}
+	r.reportWithoutChild(orphans)
 	return nil
 }
 
