@@ -189,7 +189,16 @@ func (s *Server) adminJob(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	s.render(w, r, http.StatusOK, "admin_job", s.page(r, "admin.imports.job_title", adminJobData{Nav: nav, Job: job}))
+	// The page's heading says where the import is: the script reloads the page
+	// when it ends.
+	title := "admin.imports.job_title"
+	switch job.Status {
+	case aaf.JobDone:
+		title = "admin.imports.job_title_done"
+	case aaf.JobFailed:
+		title = "admin.imports.job_title_failed"
+	}
+	s.render(w, r, http.StatusOK, "admin_job", s.page(r, title, adminJobData{Nav: nav, Job: job}))
 }
 
 // adminJobJSON is the progress the page's script polls.
