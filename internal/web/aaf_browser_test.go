@@ -42,10 +42,7 @@ func TestBrowserAAFUpload(t *testing.T) {
 	b := browsertest.New(t)
 	base := browsertest.HostURL(k.URL, "localhost")
 	tab := b.NewIncognito()
-	tab.Navigate(base + "/connexion")
-	tab.Fill("#f-login", f.Admin.Login)
-	tab.Fill("#f-password", apptest.Password)
-	tab.Submit("form[action='/connexion']")
+	browserLogin(t, tab, base, f.Admin)
 
 	tab.Navigate(base + "/admin/imports")
 	tab.Upload("#f-fichiers", files...)
