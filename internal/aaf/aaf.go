@@ -156,8 +156,8 @@ func (im *Importer) Import(ctx context.Context, a actor.Actor, source string, fi
 	}
 	var committing time.Time
 	if err == nil {
-		err = im.tx(ctx, func(tx *sql.Tx) error {
-			err := im.apply(ctx, a, tx, rep, planned, pre)
+		err = im.tx(ctx, func(conn *sql.Conn, tx *sql.Tx) error {
+			err := im.apply(ctx, a, conn, tx, rep, planned, pre)
 			committing = time.Now()
 			return err
 		})
@@ -200,14 +200,14 @@ var afterPrescan func()
 
 // apply is the import's transaction: the files (or what their prescan set aside)
 // applied, the report and the audit entry written.
-func (im *Importer) apply(ctx context.Context, a actor.Actor, tx *sql.Tx, rep *Report, planned []plannedFile, pre *prescan) error {
+func (im *Importer) apply(ctx context.Context, a actor.Actor, conn *sql.Conn, tx *sql.Tx, rep *Report, planned []plannedFile, pre *prescan) error {
 	// Foreign keys are checked at the commit on SQLite, so that its multi-row
 	// statements keep no statement journal (db.Dialect.IgnoringConflicts): the
 	// import stays all-or-nothing.
 	if err := im.db.Dialect.DeferForeignKeys(ctx, tx); err != nil {
 		return err
 	}
-	r, err := newRun(ctx, im, tx, rep, planned, pre)
+	r, err := newRun(ctx, im, conn, tx, rep, planned, pre)
 	if err != nil {
 		return err
 	}
@@ -240,11 +240,12 @@ func (im *Importer) apply(ctx context.Context, a actor.Actor, tx *sql.Tx, rep *R
 // commit, without holding up the portal.
 var importPragmas = []string{`PRAGMA cache_size = -32768`, `PRAGMA wal_autocheckpoint = 0`}
 
-// tx runs fn in the import's transaction, on a connection of its own: on SQLite, the
+// tx runs fn in the import's transaction, on a connection of its own (fn has it too,
+// for PostgreSQL's COPY: batch.copies): on SQLite, the
 // connection is tuned for the import, and given back its defaults once the
 // transaction is over (freeing a large page cache takes a while: not while the
 // database is locked).
-func (im *Importer) tx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+func (im *Importer) tx(ctx context.Context, fn func(conn *sql.Conn, tx *sql.Tx) error) error {
 	conn, err := im.db.Conn(ctx)
 	if err != nil {
 		return err
@@ -266,7 +267,7 @@ func (im *Importer) tx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 			db.RestoreCache(wctx, conn)
 		}()
 	}
-	if err := db.TxOn(ctx, conn, fn); err != nil {
+	if err := db.TxOn(ctx, conn, func(tx *sql.Tx) error { return fn(conn, tx) }); err != nil {
 		return err
 	}
 	im.db.CheckpointLater()

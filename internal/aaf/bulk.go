@@ -29,11 +29,22 @@ type batch struct {
 	spare      []any             // a written buffer, for the next rows
 	stmts      map[int]*sql.Stmt // prepared, by rows
 	spent      time.Duration     // in the database, for the debug log
+
+	// The table and columns of an INSERT, for PostgreSQL's COPY (copies).
+	table   string
+	columns []string
 }
 
 // onConflictNothing ends the inserts whose rows may already be there (written as
 // INSERT OR IGNORE on SQLite: db.Dialect.IgnoringConflicts).
 const onConflictNothing = ` ON CONFLICT DO NOTHING`
+
+// copyRows is the rows of a first import's batches on PostgreSQL, which go in with
+// COPY (batch.copies): a COPY of 5,000 rows cost the server less a row than ten of
+// 500 (measured: a million persons written in 21–23 s against 26–30 s). The other
+// batches keep a few hundred rows: a delta's writes overlap its reading in more,
+// smaller steps.
+const copyRows = 5000
 
 // maxArgs stays under SQLite's 32,766 variables and PostgreSQL's 65,535.
 const maxArgs = 30000
@@ -43,7 +54,27 @@ func newBatch(head, tail string, cols int, tuples bool) *batch {
 	if rows*cols > maxArgs {
 		rows = maxArgs / cols
 	}
-	return &batch{head: head, tail: tail, made: [2]string{head, tail}, cols: cols, tuples: tuples, rows: rows, args: make([]any, 0, rows*cols)}
+	b := &batch{head: head, tail: tail, made: [2]string{head, tail}, cols: cols, tuples: tuples, rows: rows, args: make([]any, 0, rows*cols)}
+	if into, ok := strings.CutPrefix(head, "INSERT INTO "); ok {
+		table, list, _ := strings.Cut(strings.TrimSuffix(strings.TrimSpace(into), " VALUES"), "(")
+		b.table = table
+		for _, c := range strings.Split(strings.TrimSuffix(list, ")"), ",") {
+			b.columns = append(b.columns, strings.TrimSpace(c))
+		}
+		if len(b.columns) != cols {
+			panic("aaf: colonnes mal comptées : " + head) // a programming mistake, caught by the tests
+		}
+	}
+	return b
+}
+
+// copies says that the batch's rows go into the database with PostgreSQL's COPY: a
+// plain INSERT there (no ON CONFLICT), whose rows are all new. COPY takes them
+// without an INSERT to plan and run for each batch. Measured alone, a million
+// persons with their indexes went in in 21–24 s by COPY (in batches of copyRows),
+// and in 28–34 s by INSERT … SELECT FROM unnest (in batches of 500 or 5,000 rows).
+func (b *batch) copies() bool {
+	return b.dialect == db.Postgres && b.table != "" && b.tail == ""
 }
 
 func (b *batch) query(n int) string {
@@ -69,7 +100,8 @@ func (b *batch) add(vals ...any) {
 	b.n++
 }
 
-// write writes n rows whose arguments are args. On PostgreSQL, an INSERT is one
+// write writes n rows whose arguments are args. On PostgreSQL, a plain INSERT is a
+// COPY on conn, the transaction's connection (copies); another INSERT is one
 // prepared statement with an array per column (unnestQuery), whatever the rows.
 // Otherwise a full batch is one prepared statement. A partial one (every batch is
 // flushed when one is full, to keep the order of the writes) is one statement on
@@ -77,13 +109,23 @@ func (b *batch) add(vals ...any) {
 // a power of two rows: preparing a statement of a few hundred rows cost more than
 // running it (2.6 s of a first import of a million persons went into preparing the
 // partial batches of each flush), and the pieces' statements are prepared once.
-func (b *batch) write(ctx context.Context, tx *sql.Tx, args []any, rows int) error {
+func (b *batch) write(ctx context.Context, conn *sql.Conn, tx *sql.Tx, args []any, rows int) error {
 	if rows == 0 {
 		return nil
 	}
 	start := time.Now()
 	defer func() { b.spent += time.Since(start) }()
 	var written int64
+	if b.copies() {
+		copied, err := db.Copy(ctx, conn, b.table, b.columns, rows, func(i int) []any { return args[i*b.cols : (i+1)*b.cols] })
+		if err == nil && copied != int64(rows) {
+			err = fmt.Errorf("%d lignes écrites sur %d", copied, rows)
+		}
+		if err != nil {
+			return fmt.Errorf("%s… : %w", b.label(), err)
+		}
+		return nil
+	}
 	for done := 0; done < rows; {
 		n := rows - done
 		var res sql.Result
@@ -248,6 +290,7 @@ func (b *batch) close() {
 // and every other statement of the import (through syncedTx), waits for it first,
 // so that the writes keep the order of the records.
 type bulk struct {
+	conn  *sql.Conn // the transaction's, for COPY (batch.copies)
 	tx    *sql.Tx
 	order []*batch
 
@@ -294,8 +337,8 @@ func isAAFGroup(year string) string {
 		`' AND NOT g.archived AND ` + inAAFStructure("g.structure_id")
 }
 
-func newBulk(tx *sql.Tx, dialect db.Dialect, year string) *bulk {
-	b := &bulk{tx: tx,
+func newBulk(conn *sql.Conn, tx *sql.Tx, dialect db.Dialect, year string) *bulk {
+	b := &bulk{conn: conn, tx: tx,
 		persons: newBatch(`INSERT INTO persons(id, external_id, login, first_name, last_name, first_key, last_key, profile, email, birth_date, state, created_at, updated_at) VALUES `,
 			``, 13, true),
 
@@ -349,6 +392,11 @@ func (b *bulk) firstImport() {
 		x.close()
 		x.head, x.tail = x.made[0], ""
 		x.strict()
+	}
+	if b.persons.dialect == db.Postgres {
+		for _, x := range append(b.ofPersons(), b.persons) {
+			x.rows = copyRows
+		}
 	}
 }
 
@@ -434,7 +482,7 @@ func (b *bulk) flush(ctx context.Context) error {
 			}
 		}()
 		for _, w := range work {
-			if err := w.b.write(ctx, b.tx, w.args, w.rows); err != nil {
+			if err := w.b.write(ctx, b.conn, b.tx, w.args, w.rows); err != nil {
 				done <- err
 				return
 			}

@@ -32,6 +32,22 @@ func inTx(t *testing.T, d *db.DB, fn func(tx *sql.Tx)) {
 	fn(tx)
 }
 
+// inConnTx runs fn in a transaction on a connection of its own, as an import does.
+func inConnTx(t *testing.T, d *db.DB, fn func(conn *sql.Conn, tx *sql.Tx)) {
+	t.Helper()
+	conn, err := d.Conn(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	tx, err := conn.BeginTx(context.Background(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback()
+	fn(conn, tx)
+}
+
 func TestCheckKeysFindsARowThatRefersToNothing(t *testing.T) {
 	d := migrated(t)
 	if d.Dialect != db.Postgres {
@@ -157,8 +173,8 @@ func TestOnlyAPrivilegedRoleSkipsTheRowByRowChecks(t *testing.T) {
 func TestABatchThatFailsInTheBackgroundFailsTheRun(t *testing.T) {
 	d := migrated(t)
 	ctx := context.Background()
-	inTx(t, d, func(tx *sql.Tx) {
-		b := newBulk(tx, d.Dialect, "2026-2027")
+	inConnTx(t, d, func(conn *sql.Conn, tx *sql.Tx) {
+		b := newBulk(conn, tx, d.Dialect, "2026-2027")
 		defer b.close()
 		b.firstImport()
 		for range 2 {

@@ -69,7 +69,7 @@ type run struct {
 	stored map[string]string
 }
 
-func newRun(ctx context.Context, im *Importer, tx *sql.Tx, rep *Report, files []plannedFile, pre *prescan) (*run, error) {
+func newRun(ctx context.Context, im *Importer, conn *sql.Conn, tx *sql.Tx, rep *Report, files []plannedFile, pre *prescan) (*run, error) {
 	r := &run{ctx: ctx, im: im, rep: rep, files: files, full: rep.Kind == KindFull, now: im.opts.Now(),
 		year: im.dir.SchoolYearNow(), byJointure: map[string]*structRef{}, byUAI: map[string]*structRef{},
 		groups: map[string]string{}, subjects: map[string]string{}, labels: map[string]string{},
@@ -89,7 +89,7 @@ func newRun(ctx context.Context, im *Importer, tx *sql.Tx, rep *Report, files []
 	}
 	r.pre = pre
 	r.preloaded = r.full && (pre == nil || pre.persons >= preloadFrom)
-	r.bulk = newBulk(tx, im.db.Dialect, r.year)
+	r.bulk = newBulk(conn, tx, im.db.Dialect, r.year)
 	r.tx = syncedTx{tx, r.bulk}
 	if err := r.clearWork(); err != nil {
 		return nil, err
