@@ -269,25 +269,31 @@ var profileRelations = map[string]string{
 // createStructureGroups makes the profile groups of a structure and the default rules:
 // teachers, staff and direction reach each other and the structure's pupils and parents.
 func (s *Service) createStructureGroups(ctx context.Context, q db.Querier, st Structure) error {
+	// Two statements rather than one a group and one a rule: an académie's first
+	// import creates hundreds of structures before it reads a person.
+	profiles := append(append([]string{}, Profiles...), Direction)
 	g := map[string]string{}
-	for _, p := range append(append([]string{}, Profiles...), Direction) {
-		id := ids.New()
-		g[p] = id
-		if _, err := q.ExecContext(ctx, `INSERT INTO groups(id, structure_id, kind, code, name, profile, communicate, created_at) VALUES ($1,$2,$3,$4,$5,$6,$7,$8)`,
-			id, st.ID, GroupProfile, strings.ToLower(p), ProfileGroupName(p, st.Name), p, profileRelations[p], s.now().UnixMilli()); err != nil {
-			return err
-		}
+	for _, p := range profiles {
+		g[p] = ids.New()
 	}
+	now := s.now().UnixMilli()
+	err := s.db.Dialect.InsertRows(ctx, q, `INSERT INTO groups(id, structure_id, kind, code, name, profile, communicate, created_at)`, ``,
+		8, len(profiles), func(i int) []any {
+			p := profiles[i]
+			return []any{g[p], st.ID, GroupProfile, strings.ToLower(p), ProfileGroupName(p, st.Name), p, profileRelations[p], now}
+		})
+	if err != nil {
+		return err
+	}
+	var edges [][2]string
 	for _, from := range []string{Enseignant, Personnel, Direction} {
 		for _, to := range []string{Eleve, Responsable, Enseignant, Personnel, Direction} {
 			if from != to {
-				if err := commrules.AddEdge(ctx, q, s.db.Dialect, g[from], g[to]); err != nil {
-					return err
-				}
+				edges = append(edges, [2]string{g[from], g[to]})
 			}
 		}
 	}
-	return nil
+	return commrules.AddEdges(ctx, q, s.db.Dialect, edges)
 }
 
 // ProfileGroupName names a profile group: "Enseignants — Collège Jean Moulin".
