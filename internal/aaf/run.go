@@ -1201,25 +1201,27 @@ func (r *run) finish() error {
 		what string
 		fn   func() error
 	}
-	steps := []step{
-		{"liens familiaux", r.links},
-		{"personnes absentes de l'export", r.missing},
-		{"mémoire", r.release},
-		// The indexes dropped for a first import are built once the index of
-		// persons is freed: building them takes memory of its own (SQLite's sorts),
-		// and no statement before needs them.
-		{"index recréés", func() error { return r.restoreIndexes("persons") }},
-		{"rattachement des responsables", r.responsables},
-		{"groupes automatiques", func() error {
-			return r.im.dir.RebuildPersons(r.ctx, &slowLog{r.tx}, `SELECT person_id FROM aaf_work_touched`)
-		}},
-	}
+	// Either way, the indexes a large import dropped (deferIndexes) are built once
+	// the index of persons is freed: building them takes memory of its own
+	// (SQLite's sorts), and no statement before needs them.
+	var steps []step
 	if r.mem != nil {
 		steps = []step{
 			{"liens familiaux, rattachement des responsables et groupes automatiques", r.firstTail},
 			{"personnes absentes de l'export", r.missing},
 			{"mémoire", r.release},
 			{"index recréés", func() error { return r.restoreIndexes("persons") }},
+		}
+	} else {
+		steps = []step{
+			{"liens familiaux", r.links},
+			{"personnes absentes de l'export", r.missing},
+			{"mémoire", r.release},
+			{"index recréés", func() error { return r.restoreIndexes("persons") }},
+			{"rattachement des responsables", r.responsables},
+			{"groupes automatiques", func() error {
+				return r.im.dir.RebuildPersons(r.ctx, &slowLog{r.tx}, `SELECT person_id FROM aaf_work_touched`)
+			}},
 		}
 	}
 	steps = append(steps,
