@@ -91,6 +91,71 @@ CREATE TRIGGER t_ins BEFORE INSERT ON t FOR EACH ROW EXECUTE FUNCTION t_seven();
 	}
 }
 
+// On PostgreSQL, every column that holds an identifier is compared byte by byte
+// after a migration run, in the services' tables and in a table a later migration
+// adds; the others keep the database's collation.
+func TestMigrateCollatesIdentifiers(t *testing.T) {
+	d := ForTest(t)
+	if d.Dialect != Postgres {
+		t.Skip("PostgreSQL only (PREAU_TEST_POSTGRES)")
+	}
+	ctx := context.Background()
+	fs := fstest.MapFS{
+		"0001_t.sql": {Data: []byte(`CREATE TABLE owners (id TEXT PRIMARY KEY, name TEXT NOT NULL, code TEXT UNIQUE);
+
+CREATE TABLE things (id TEXT PRIMARY KEY, owner_id TEXT NOT NULL REFERENCES owners(id),
+    created_by TEXT NOT NULL, successor TEXT REFERENCES things(id), owner_code TEXT REFERENCES owners(code),
+    title TEXT NOT NULL);
+
+CREATE INDEX things_owner ON things(owner_id);
+`)},
+	}
+	type column struct{ name, collation string }
+	collations := func() map[string]string {
+		rows, err := d.QueryContext(ctx, `SELECT table_name || '.' || column_name, COALESCE(collation_name, '')
+			FROM information_schema.columns WHERE table_schema = current_schema() AND table_name IN ('owners', 'things', 'later')`)
+		cols, err := Collect(rows, err, func(r Scanner) (c column, err error) { return c, r.Scan(&c.name, &c.collation) })
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := map[string]string{}
+		for _, c := range cols {
+			got[c.name] = c.collation
+		}
+		return got
+	}
+	if err := d.Migrate(ctx, Migrations{Name: "essai", FS: fs}); err != nil {
+		t.Fatal(err)
+	}
+	fs["0002_later.sql"] = &fstest.MapFile{Data: []byte("CREATE TABLE later (thing_id TEXT NOT NULL, note TEXT NOT NULL);\n")}
+	for range 2 { // the second run has nothing left to change
+		if err := d.Migrate(ctx, Migrations{Name: "essai", FS: fs}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got := collations()
+	for col, want := range map[string]string{
+		"owners.id": "C", "owners.name": "", "owners.code": "C", "things.owner_code": "C", "things.id": "C", "things.owner_id": "C", "things.created_by": "C",
+		"things.successor": "C", "things.title": "", "later.thing_id": "C", "later.note": "",
+	} {
+		if got[col] != want {
+			t.Errorf("%s: collation %q, want %q (all: %v)", col, got[col], want, got)
+		}
+	}
+	// The join by owner uses the index, which is in the collation of the comparison.
+	if _, err := d.ExecContext(ctx, `SET enable_seqscan = off`); err != nil {
+		t.Fatal(err)
+	}
+	rows, err := d.QueryContext(ctx, `EXPLAIN SELECT t.title FROM owners o JOIN things t ON t.owner_id = o.id WHERE o.id = 'x'`)
+	lines, err := Collect(rows, err, func(r Scanner) (line string, err error) { return line, r.Scan(&line) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if plan := strings.Join(lines, "\n"); !strings.Contains(plan, "Index Cond: (owner_id") {
+		t.Errorf("the join does not look the owner up in things_owner:\n%s", plan)
+	}
+}
+
 // Analyze leaves SQLite the per-index statistics only: the per-value samples would
 // make it prepare parameterized statements again on every execution.
 func TestAnalyzeKeepsNoValueSamples(t *testing.T) {
