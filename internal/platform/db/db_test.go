@@ -127,6 +127,17 @@ CREATE INDEX things_owner ON things(owner_id);
 	if err := d.Migrate(ctx, Migrations{Name: "essai", FS: fs}); err != nil {
 		t.Fatal(err)
 	}
+	// An upgrade: a table with rows and statistics whose id is under the default.
+	for _, q := range []string{
+		`ALTER TABLE things ALTER COLUMN owner_id TYPE TEXT COLLATE "default"`,
+		`INSERT INTO owners(id, name) VALUES ('o', 'O')`,
+		`INSERT INTO things(id, owner_id, created_by, title) VALUES ('t', 'o', 'p', 'T')`,
+		`ANALYZE things`,
+	} {
+		if _, err := d.ExecContext(ctx, q); err != nil {
+			t.Fatal(err)
+		}
+	}
 	fs["0002_later.sql"] = &fstest.MapFile{Data: []byte("CREATE TABLE later (thing_id TEXT NOT NULL, note TEXT NOT NULL);\n")}
 	for range 2 { // the second run has nothing left to change
 		if err := d.Migrate(ctx, Migrations{Name: "essai", FS: fs}); err != nil {
@@ -141,6 +152,20 @@ CREATE INDEX things_owner ON things(owner_id);
 		if got[col] != want {
 			t.Errorf("%s: collation %q, want %q (all: %v)", col, got[col], want, got)
 		}
+	}
+	// The table with rows has its statistics again (a column whose type changes
+	// loses them); the new, empty one is left never analyzed (see collateIdentifiers).
+	var withStats int
+	var laterTuples float64
+	if err := d.QueryRowContext(ctx, `SELECT COUNT(*) FROM pg_stats WHERE schemaname = current_schema() AND tablename = 'things' AND attname = 'owner_id'`).Scan(&withStats); err != nil {
+		t.Fatal(err)
+	}
+	// reltuples is -1 for a table never analyzed nor vacuumed (PostgreSQL 14 and later).
+	if err := d.QueryRowContext(ctx, `SELECT reltuples FROM pg_class WHERE oid = 'later'::regclass`).Scan(&laterTuples); err != nil {
+		t.Fatal(err)
+	}
+	if withStats != 1 || laterTuples >= 0 {
+		t.Errorf("statistics of things.owner_id: %d; rows of later as the planner knows them: %v", withStats, laterTuples)
 	}
 	// The join by owner uses the index, which is in the collation of the comparison.
 	if _, err := d.ExecContext(ctx, `SET enable_seqscan = off`); err != nil {
