@@ -69,9 +69,20 @@ func (s *Service) Search(ctx context.Context, a actor.Actor, q SearchQuery) ([]P
 	} else {
 		where = append(where, "$1 = $1")
 	}
-	sql := `SELECT ` + personCols + ` FROM persons p WHERE ` + strings.Join(where, " AND ") +
-		fmt.Sprintf(` ORDER BY p.last_key, p.first_key, p.id LIMIT %d OFFSET %d`, q.Limit, q.Offset)
-	return s.queryPersons(ctx, sql, args...)
+	cond := strings.Join(where, " AND ")
+	query := `SELECT ` + personCols + ` FROM persons p WHERE ` + cond
+	if len(words) > 0 && s.db.Dialect == db.Postgres {
+		// The matches first, then their order: otherwise PostgreSQL walks the index
+		// of last names in order until it has a page of matches, which for a common
+		// name in the middle of the alphabet meant most of the index (at a million
+		// persons, "martin" took 0.75–1.3 s and "dup" 1.2 s; found first, 30–45 ms,
+		// and a prefix of one or two letters 150–160 ms). A list without words keeps
+		// the walk: its first page comes from the start of the index. SQLite finds
+		// the matches first by itself, and was slower told to.
+		query = `WITH found AS MATERIALIZED (SELECT p.* FROM persons p WHERE ` + cond + `) SELECT ` + personCols + ` FROM found p`
+	}
+	query += fmt.Sprintf(` ORDER BY p.last_key, p.first_key, p.id LIMIT %d OFFSET %d`, q.Limit, q.Offset)
+	return s.queryPersons(ctx, query, args...)
 }
 
 // MayView tells whether the actor may see a person's directory card.
