@@ -1204,25 +1204,20 @@ func (r *run) finish() error {
 	// Either way, the indexes a large import dropped (deferIndexes) are built once
 	// the index of persons is freed: building them takes memory of its own
 	// (SQLite's sorts), and no statement before needs them.
+	common := []step{
+		{"personnes absentes de l'export", r.missing},
+		{"mémoire", r.release},
+		{"index recréés", func() error { return r.restoreIndexes("persons") }},
+	}
 	var steps []step
 	if r.mem != nil {
-		steps = []step{
-			{"liens familiaux, rattachement des responsables et groupes automatiques", r.firstTail},
-			{"personnes absentes de l'export", r.missing},
-			{"mémoire", r.release},
-			{"index recréés", func() error { return r.restoreIndexes("persons") }},
-		}
+		steps = append([]step{{"liens familiaux, rattachement des responsables et groupes automatiques", r.firstTail}}, common...)
 	} else {
-		steps = []step{
-			{"liens familiaux", r.links},
-			{"personnes absentes de l'export", r.missing},
-			{"mémoire", r.release},
-			{"index recréés", func() error { return r.restoreIndexes("persons") }},
-			{"rattachement des responsables", r.responsables},
-			{"groupes automatiques", func() error {
+		steps = append(append([]step{{"liens familiaux", r.links}}, common...),
+			step{"rattachement des responsables", r.responsables},
+			step{"groupes automatiques", func() error {
 				return r.im.dir.RebuildPersons(r.ctx, &slowLog{r.tx}, `SELECT person_id FROM aaf_work_touched`)
-			}},
-		}
+			}})
 	}
 	steps = append(steps,
 		step{"index des appartenances recréé", func() error { return r.restoreIndexes("group_members") }},

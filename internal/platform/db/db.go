@@ -382,9 +382,10 @@ func (d *DB) Migrate(ctx context.Context, sets ...Migrations) error {
 }
 
 // identifierColumns lists the text columns that hold identifiers and are not yet
-// compared byte by byte: a column named id, or ending in _id or _by (created_by,
-// resolved_by: a person's id), or either end of a foreign key.
-const identifierColumns = `SELECT c.relname, a.attname FROM pg_attribute a
+// compared byte by byte (a column named id, or ending in _id or _by — created_by,
+// resolved_by: a person's id —, or either end of a foreign key), with whether their
+// table has rows as the planner last counted them.
+const identifierColumns = `SELECT c.relname, a.attname, c.reltuples > 0 FROM pg_attribute a
 	JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace
 	WHERE n.nspname = current_schema() AND c.relkind = 'r' AND a.attnum > 0 AND NOT a.attisdropped
 	AND a.atttypid = 'text'::regtype
@@ -408,42 +409,39 @@ const identifierColumns = `SELECT c.relname, a.attname FROM pg_attribute a
 // collation, so a join between an id under "C" and one under the default would
 // read the whole index of the latter.
 func (d *DB) collateIdentifiers(ctx context.Context) error {
+	type column struct {
+		table, name string
+		hasRows     bool
+	}
 	rows, err := d.QueryContext(ctx, identifierColumns)
-	if err != nil {
-		return fmt.Errorf("colonnes d'identifiants : %w", err)
-	}
-	var tables []string
-	columns := map[string][]string{}
-	for rows.Next() {
-		var table, column string
-		if err := rows.Scan(&table, &column); err != nil {
-			rows.Close()
-			return err
-		}
-		if columns[table] == nil {
-			tables = append(tables, table)
-		}
-		columns[table] = append(columns[table], column)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil || len(tables) == 0 {
+	cols, err := Collect(rows, err, func(r Scanner) (c column, err error) { return c, r.Scan(&c.table, &c.name, &c.hasRows) })
+	if err != nil || len(cols) == 0 {
 		return err
 	}
-	slog.Info("PostgreSQL : identifiants comparés octet par octet", "tables", len(tables))
-	err = d.Tx(ctx, func(tx *sql.Tx) error {
-		for _, table := range tables {
-			var alter []string
-			for _, c := range columns[table] {
-				alter = append(alter, fmt.Sprintf(`ALTER COLUMN %s TYPE TEXT COLLATE "C"`, pgx.Identifier{c}.Sanitize()))
+	// One statement a table (cols are in table order): its indexes are rebuilt once.
+	var alters, analyze []string
+	for i, c := range cols {
+		table := pgx.Identifier{c.table}.Sanitize()
+		if i == 0 || cols[i-1].table != c.table {
+			alters = append(alters, `ALTER TABLE `+table)
+			if c.hasRows {
+				analyze = append(analyze, table)
 			}
-			// One statement a table: its indexes are rebuilt once.
-			if _, err := tx.ExecContext(ctx, `ALTER TABLE `+pgx.Identifier{table}.Sanitize()+` `+strings.Join(alter, ", ")); err != nil {
-				return fmt.Errorf("collation des identifiants de %s : %w", table, err)
+		} else {
+			alters[len(alters)-1] += ","
+		}
+		alters[len(alters)-1] += ` ALTER COLUMN ` + pgx.Identifier{c.name}.Sanitize() + ` TYPE TEXT COLLATE "C"`
+	}
+	slog.Info("PostgreSQL : identifiants comparés octet par octet", "tables", len(alters))
+	err = d.Tx(ctx, func(tx *sql.Tx) error {
+		for _, alter := range alters {
+			if _, err := tx.ExecContext(ctx, alter); err != nil {
+				return fmt.Errorf("collation des identifiants : %w\n%s", err, alter)
 			}
 		}
 		return nil
 	})
-	if err != nil {
+	if err != nil || len(analyze) == 0 {
 		return err
 	}
 	// A column whose type changes loses its statistics: without them, the next
@@ -453,19 +451,6 @@ func (d *DB) collateIdentifiers(ctx context.Context) error {
 	// is taken for empty by plans made while it is small and kept (the foreign-key
 	// checks' own), and filling it row by row in one transaction, as a
 	// demonstration directory is, then read it whole at each row.
-	var analyze []string
-	for _, table := range tables {
-		var tuples float64
-		if err := d.QueryRowContext(ctx, `SELECT reltuples FROM pg_class WHERE oid = to_regclass($1)`, pgx.Identifier{table}.Sanitize()).Scan(&tuples); err != nil {
-			return err
-		}
-		if tuples > 0 {
-			analyze = append(analyze, pgx.Identifier{table}.Sanitize())
-		}
-	}
-	if len(analyze) == 0 {
-		return nil
-	}
 	_, err = d.ExecContext(ctx, `ANALYZE `+strings.Join(analyze, ", "))
 	return err
 }
